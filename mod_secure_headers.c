@@ -1,0 +1,472 @@
+/*
+ * mod_secure_headers: Passenger-compatible secure HTTP headers for
+ * applications behind mod_proxy.
+ *
+ * Headers whose names start with "!~" belong to the web server. Clients
+ * that send one are refused with 400 before any other module sees the
+ * request; every request that mod_proxy forwards to a backend gets
+ *
+ *   !~Passenger-Proto: https            (when the environment has HTTPS)
+ *   !~Passenger-Client-Address: <ip>    (r->useragent_ip, after mod_remoteip)
+ *   !~Passenger-Envvars: <base64>       (name NUL value NUL ...)
+ *
+ * exactly as Phusion Passenger 6 sends them to its applications.
+ *
+ * The headers are added from mod_proxy's own "fixups" hook, which runs on
+ * the copy of the request headers that mod_proxy is about to send, after
+ * its hop-by-hop and Connection handling. That makes it the one place
+ * that sees every forwarded request (ProxyPass, RewriteRule [P],
+ * balancers, WebSocket upgrades, subrequests, internal redirects) with the
+ * environment as late as it can be, and where nothing a client sent can
+ * still remove what the module adds.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_strings.h"
+#include "apr_optional_hooks.h"
+
+#include "mod_proxy.h"
+
+#include "mod_secure_headers.h"
+#include "sh_core.h"
+
+module AP_MODULE_DECLARE_DATA secure_headers_module;
+
+#define SH_UNSET (-1)
+
+typedef enum {
+    SH_OVERSIZE_UNSET = 0,
+    SH_OVERSIZE_OMIT,       /* leave the largest variables out, log them */
+    SH_OVERSIZE_REJECT      /* answer 500, never reach the backend */
+} sh_oversize_policy;
+
+typedef struct {
+    int enabled;                    /* SecureHeaders */
+    int xforwarded;                 /* SecureHeadersXForwarded */
+    apr_array_header_t *include;    /* SecureHeadersEnvInclude, sh_pattern */
+    apr_array_header_t *exclude;    /* SecureHeadersEnvExclude, sh_pattern */
+    apr_off_t max_env;              /* SecureHeadersEnvMaxSize; UNSET, 0 */
+    sh_oversize_policy oversize;    /* SecureHeadersEnvOversize */
+} sh_dir_conf;
+
+/* Refused requests are logged at info, where the default LogLevel (warn)
+ * keeps an attacker from filling the error log; "LogLevel
+ * secure_headers:info" shows them. The longest name logged: */
+#define SH_LOG_NAME_MAX 128
+
+/* Upper bound for SecureHeadersEnvMaxSize: far past any backend's limit. */
+#define SH_ENV_MAX_CEILING (1024 * 1024)
+
+/* --- configuration ----------------------------------------------------- */
+
+static void *sh_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    sh_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    (void)dir;
+    conf->enabled = SH_UNSET;
+    conf->xforwarded = SH_UNSET;
+    conf->include = apr_array_make(p, 0, sizeof(sh_pattern));
+    conf->exclude = apr_array_make(p, 0, sizeof(sh_pattern));
+    conf->max_env = SH_UNSET;
+    conf->oversize = SH_OVERSIZE_UNSET;
+    return conf;
+}
+
+/* Lists accumulate from server to vhost to location, so a location can
+ * narrow what its vhost sends but never silently widen an exclusion. */
+static void *sh_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const sh_dir_conf *base = basev;
+    const sh_dir_conf *add = addv;
+    sh_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->enabled = add->enabled != SH_UNSET ? add->enabled : base->enabled;
+    conf->xforwarded = add->xforwarded != SH_UNSET ? add->xforwarded
+                                                   : base->xforwarded;
+    conf->include = apr_array_append(p, base->include, add->include);
+    conf->exclude = apr_array_append(p, base->exclude, add->exclude);
+    conf->max_env = add->max_env != SH_UNSET ? add->max_env : base->max_env;
+    conf->oversize = add->oversize != SH_OVERSIZE_UNSET ? add->oversize
+                                                        : base->oversize;
+    return conf;
+}
+
+static const char *sh_set_enabled(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((sh_dir_conf *)dconf)->enabled = flag;
+    return NULL;
+}
+
+static const char *sh_set_xforwarded(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((sh_dir_conf *)dconf)->xforwarded = flag;
+    return NULL;
+}
+
+static const char *sh_add_pattern(cmd_parms *cmd, apr_array_header_t *list,
+                                  const char *arg)
+{
+    const char *err = sh_pattern_compile(cmd->pool, arg,
+                                         apr_array_push(list));
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    return NULL;
+}
+
+static const char *sh_add_include(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    return sh_add_pattern(cmd, ((sh_dir_conf *)dconf)->include, arg);
+}
+
+static const char *sh_add_exclude(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    return sh_add_pattern(cmd, ((sh_dir_conf *)dconf)->exclude, arg);
+}
+
+static const char *sh_set_max_env(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    char *end;
+    apr_off_t size;
+
+    if (apr_strtoff(&size, arg, &end, 10) != APR_SUCCESS || *end
+        || !apr_isdigit(*arg) || size > SH_ENV_MAX_CEILING
+        || (size > 0 && size < 4)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a size in bytes: give 0 for no "
+                            "limit, or 4 to %d", cmd->cmd->name, arg,
+                            SH_ENV_MAX_CEILING);
+    }
+    ((sh_dir_conf *)dconf)->max_env = size;
+    return NULL;
+}
+
+static const char *sh_set_oversize(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    sh_dir_conf *conf = dconf;
+
+    if (!strcasecmp(arg, "Omit")) {
+        conf->oversize = SH_OVERSIZE_OMIT;
+    }
+    else if (!strcasecmp(arg, "Reject")) {
+        conf->oversize = SH_OVERSIZE_REJECT;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither Omit nor Reject",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static apr_size_t sh_env_ceiling(const sh_dir_conf *conf)
+{
+    return conf->max_env == SH_UNSET ? SECURE_HEADERS_DEFAULT_ENV_MAX
+                                     : (apr_size_t)conf->max_env;
+}
+
+static sh_env_filter sh_filter_of(const sh_dir_conf *conf)
+{
+    sh_env_filter filter;
+
+    filter.include = conf->include;
+    filter.exclude = conf->exclude;
+    return filter;
+}
+
+/* --- refusing forged headers ------------------------------------------- */
+
+/* Runs before every other post_read_request hook (mod_remoteip,
+ * mod_setenvif, ...), so nothing acts on a request that carries a forged
+ * secure header. Internal redirects and subrequests copy the headers of a
+ * request that already passed here. */
+static int sh_refuse_forged_headers(request_rec *r)
+{
+    const char *name = sh_find_forbidden_header(r->headers_in);
+
+    if (name == NULL) {
+        return DECLINED;
+    }
+    if (APLOGrinfo(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "refused request with client-supplied header \"%s\": "
+                      "headers starting with \"!~\" may come only from this "
+                      "server", ap_escape_logitem(r->pool,
+                          apr_pstrndup(r->pool, name, SH_LOG_NAME_MAX)));
+    }
+    return HTTP_BAD_REQUEST;
+}
+
+/* --- adding the secure headers ----------------------------------------- */
+
+static int sh_wanted_for(const request_rec *r, const sh_dir_conf *conf)
+{
+    /* Forward proxying sends requests to arbitrary hosts: never leak the
+     * environment there. */
+    return r->proxyreq == PROXYREQ_REVERSE
+           && conf->enabled != 0
+           && apr_table_get(r->subprocess_env, SECURE_HEADERS_OFF_ENV) == NULL;
+}
+
+static int sh_is_https(const request_rec *r)
+{
+    /* Any value counts, as with Passenger; the table compares names
+     * without case. */
+    return apr_table_get(r->subprocess_env, "HTTPS") != NULL;
+}
+
+/* At most one oversize warning a second per process: an attacker who can
+ * grow the environment (SetEnvIf capturing a header) must not be able to
+ * flood the error log; the rest go to debug. */
+static int sh_oversize_log_level(void)
+{
+    static apr_time_t last_second;
+    apr_time_t now = apr_time_sec(apr_time_now());
+
+    if (now != last_second) {
+        last_second = now;
+        return APLOG_WARNING;
+    }
+    return APLOG_DEBUG;
+}
+
+static void sh_log_omitted(request_rec *r, const sh_envvars *ev,
+                           apr_size_t ceiling)
+{
+    int level = sh_oversize_log_level();
+
+    if (APLOG_R_IS_LEVEL(r, level)) {
+        const char *names = ev->omitted[0];
+        int i;
+
+        for (i = 1; ev->omitted[i]; i++) {
+            names = apr_pstrcat(r->pool, names, " ", ev->omitted[i], NULL);
+        }
+        ap_log_rerror(APLOG_MARK, level, 0, r,
+                      "%s would exceed SecureHeadersEnvMaxSize (%"
+                      APR_SIZE_T_FMT " bytes); left out %d variable(s): %s",
+                      SECURE_HEADERS_ENVVARS, ceiling, ev->omitted_count,
+                      ap_escape_logitem(r->pool, names));
+    }
+}
+
+static void sh_set_trustworthy_forwarded(request_rec *r, apr_table_t *out,
+                                         int https)
+{
+    apr_port_t port = ap_get_server_port(r);
+    apr_port_t default_port = https ? DEFAULT_HTTPS_PORT : DEFAULT_HTTP_PORT;
+    const char *host = ap_get_server_name_for_url(r);
+
+    if (port != default_port) {
+        host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
+    }
+    /* Express takes the left-most value; one value leaves no room for a
+     * client-chosen one. */
+    apr_table_setn(out, "X-Forwarded-Proto", https ? "https" : "http");
+    apr_table_setn(out, "X-Forwarded-Host", host);
+    apr_table_setn(out, "X-Forwarded-For", r->useragent_ip);
+}
+
+static void sh_log_added(request_rec *r, int https, const sh_envvars *ev)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "added %s%s%s%s%s (%" APR_SIZE_T_FMT " bytes, %d "
+                  "variable(s), %" APR_SIZE_T_FMT " bytes raw)",
+                  https ? SECURE_HEADERS_PROTO " (5 bytes), " : "",
+                  r->useragent_ip && *r->useragent_ip
+                      ? SECURE_HEADERS_CLIENT_ADDRESS " (" : "",
+                  r->useragent_ip && *r->useragent_ip
+                      ? apr_psprintf(r->pool, "%" APR_SIZE_T_FMT,
+                                     strlen(r->useragent_ip)) : "",
+                  r->useragent_ip && *r->useragent_ip ? " bytes), " : "",
+                  ev->value ? SECURE_HEADERS_ENVVARS : "no "
+                              SECURE_HEADERS_ENVVARS,
+                  ev->value_len, ev->count, ev->raw_len);
+}
+
+/*
+ * mod_proxy's fixups hook: r->headers_in is the copy mod_proxy is about to
+ * send to the backend, already cleared of hop-by-hop headers. Whatever
+ * "!~" header is in it (a RequestHeader rule, a stale copy carried across
+ * an internal redirect) goes, so each request carries exactly one copy of
+ * each secure header, computed for that request.
+ */
+static int sh_add_secure_headers(request_rec *r)
+{
+    const sh_dir_conf *conf;
+    apr_table_t *out = r->headers_in;
+    sh_env_filter filter;
+    sh_envvars ev;
+    int https;
+
+    sh_strip_secure_headers(out);
+
+    conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
+    if (!sh_wanted_for(r, conf)) {
+        return DECLINED;
+    }
+
+    https = sh_is_https(r);
+    if (https) {
+        apr_table_addn(out, SECURE_HEADERS_PROTO, "https");
+    }
+    if (r->useragent_ip && *r->useragent_ip) {
+        apr_table_addn(out, SECURE_HEADERS_CLIENT_ADDRESS, r->useragent_ip);
+    }
+    filter = sh_filter_of(conf);
+    sh_envvars_build(r->pool, r->subprocess_env, &filter,
+                     sh_env_ceiling(conf), &ev);
+    if (ev.value) {
+        apr_table_addn(out, SECURE_HEADERS_ENVVARS, ev.value);
+    }
+    if (ev.omitted_count) {
+        sh_log_omitted(r, &ev, sh_env_ceiling(conf));
+    }
+    if (conf->xforwarded == 1) {
+        sh_set_trustworthy_forwarded(r, out, https);
+    }
+    if (APLOGrdebug(r)) {
+        sh_log_added(r, https, &ev);
+    }
+    return OK;
+}
+
+/* Whether mod_proxy will handle this request as a reverse proxy: set by
+ * ProxyPass and RewriteRule [P] (proxyreq), or by SetHandler "proxy:...",
+ * which mod_proxy only turns into a proxy request in its handler. */
+static int sh_will_reverse_proxy(const request_rec *r)
+{
+    return r->proxyreq == PROXYREQ_REVERSE
+           || (r->proxyreq == PROXYREQ_NONE && r->handler
+               && !strncmp(r->handler, "proxy:", 6));
+}
+
+/*
+ * With "SecureHeadersEnvOversize Reject" an oversize environment must stop
+ * the request before mod_proxy connects: mod_proxy ignores what its fixups
+ * hook returns. This is the last fixup, so the environment it measures is
+ * the one the proxy hook encodes, but for what mod_proxy itself adds later
+ * (a balancer's BALANCER_* variables), which the proxy hook then omits.
+ */
+static int sh_refuse_oversize_environment(request_rec *r)
+{
+    const sh_dir_conf *conf = ap_get_module_config(r->per_dir_config,
+                                                   &secure_headers_module);
+    sh_env_filter filter;
+    apr_size_t len, ceiling;
+
+    if (conf->oversize != SH_OVERSIZE_REJECT || conf->enabled == 0
+        || !sh_will_reverse_proxy(r)
+        || apr_table_get(r->subprocess_env, SECURE_HEADERS_OFF_ENV)) {
+        return DECLINED;
+    }
+    ceiling = sh_env_ceiling(conf);
+    filter = sh_filter_of(conf);
+    len = ceiling ? sh_envvars_encoded_len(r->subprocess_env, &filter) : 0;
+    if (len <= ceiling) {
+        return DECLINED;
+    }
+    ap_log_rerror(APLOG_MARK, sh_oversize_log_level(), 0, r,
+                  "%s would be %" APR_SIZE_T_FMT " bytes, more than "
+                  "SecureHeadersEnvMaxSize (%" APR_SIZE_T_FMT "): refusing "
+                  "the request (SecureHeadersEnvOversize Reject)",
+                  SECURE_HEADERS_ENVVARS, len, ceiling);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* --- start-up ---------------------------------------------------------- */
+
+static void sh_register_hooks(apr_pool_t *p)
+{
+    /* Fixups that change the environment must all have run before the
+     * oversize check measures it; REALLY_LAST alone would not order us
+     * against modules that also ask for it. */
+    static const char *const env_writers[] = {
+        "mod_setenvif.c", "mod_env.c", "mod_rewrite.c", "mod_ssl.c",
+        "mod_headers.c", NULL
+    };
+    /* The check comes before every other reader of the request; mod_remoteip
+     * in particular must not act on a request we refuse. */
+    static const char *const later_readers[] = {
+        "mod_remoteip.c", "mod_setenvif.c", "mod_headers.c", NULL
+    };
+
+    (void)p;
+    ap_hook_post_read_request(sh_refuse_forged_headers, NULL, later_readers,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(sh_refuse_oversize_environment, env_writers, NULL,
+                   APR_HOOK_REALLY_LAST);
+    /* An optional hook, registered by name: the module loads and refuses
+     * forged headers whether mod_proxy is loaded before it, after it, or
+     * not at all. Really last, so that any other proxy fixup that touches
+     * the headers runs before the "!~" ones are replaced. */
+    APR_OPTIONAL_HOOK(proxy, fixups, sh_add_secure_headers, NULL, NULL,
+                      APR_HOOK_REALLY_LAST);
+}
+
+static const command_rec sh_cmds[] = {
+    AP_INIT_FLAG("SecureHeaders", sh_set_enabled, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On (default) to add !~Passenger-Proto, "
+                 "!~Passenger-Client-Address and !~Passenger-Envvars to "
+                 "requests proxied from this server, virtual host or "
+                 "location; Off to send none. Client requests carrying "
+                 "\"!~\" headers are refused everywhere either way."),
+    AP_INIT_ITERATE("SecureHeadersEnvInclude", sh_add_include, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "One or more environment variable names or wildcard "
+                    "patterns (*, ?, [...]; case-insensitive). When any is "
+                    "given, only matching variables go into "
+                    "!~Passenger-Envvars. Lists add up from server to "
+                    "virtual host to location."),
+    AP_INIT_ITERATE("SecureHeadersEnvExclude", sh_add_exclude, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "One or more environment variable names or wildcard "
+                    "patterns (*, ?, [...]; case-insensitive) never to put "
+                    "into !~Passenger-Envvars, e.g. SSL_*_CERT* or "
+                    "*PASSWORD*. Wins over SecureHeadersEnvInclude. Lists "
+                    "add up from server to virtual host to location."),
+    AP_INIT_TAKE1("SecureHeadersEnvMaxSize", sh_set_max_env, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Largest !~Passenger-Envvars header value to send, in "
+                  "bytes as encoded (base64); 0 for no limit. Default 8192, "
+                  "well inside Node.js's 16 KiB limit for all headers."),
+    AP_INIT_TAKE1("SecureHeadersEnvOversize", sh_set_oversize, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "What to do when the environment would pass "
+                  "SecureHeadersEnvMaxSize: Omit (default) leaves the "
+                  "largest variables out and logs their names; Reject "
+                  "answers 500 without contacting the backend."),
+    AP_INIT_FLAG("SecureHeadersXForwarded", sh_set_xforwarded, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On to replace X-Forwarded-Proto, X-Forwarded-Host and "
+                 "X-Forwarded-For on proxied requests with the values this "
+                 "server knows to be true, so that frameworks trusting the "
+                 "proxy (Express's 'trust proxy') cannot be fooled by a "
+                 "client; Off (default) leaves them to mod_proxy."),
+    AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
+};
+
+AP_DECLARE_MODULE(secure_headers) = {
+    STANDARD20_MODULE_STUFF,
+    sh_create_dir_conf,
+    sh_merge_dir_conf,
+    NULL,
+    NULL,
+    sh_cmds,
+    sh_register_hooks,
+#ifdef AP_MODULE_FLAG_NONE
+    AP_MODULE_FLAG_NONE
+#endif
+};

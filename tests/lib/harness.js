@@ -1,0 +1,918 @@
+'use strict';
+// End-to-end test harness for mod_secure_headers.
+// Node.js built-ins only. Used with `node --test tests/`.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const tls = require('node:tls');
+const http = require('node:http');
+const http2 = require('node:http2');
+const crypto = require('node:crypto');
+const { spawn, execFileSync } = require('node:child_process');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const MODULE_PATH = path.join(REPO, '.libs', 'mod_secure_headers.so');
+const APACHE_BIN = process.env.SHTEST_APACHE || '/usr/sbin/apache2';
+const MODULES_DIR = process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules';
+const MODS_AVAILABLE = '/etc/apache2/mods-available';
+const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+const KEEP = !!process.env.SHTEST_KEEP; // keep temp dirs for debugging
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------
+// Cleanup bookkeeping: apache process groups and temp dirs are removed when
+// the test process exits, even if a test forgot to stop() them.
+// ---------------------------------------------------------------------------
+const liveApaches = new Set(); // pids (process group leaders)
+const tempDirs = new Set();
+
+function killAllSync() {
+  for (const pid of liveApaches) {
+    try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* gone */ }
+  }
+  liveApaches.clear();
+  if (!KEEP) {
+    for (const d of tempDirs) {
+      try { fs.rmSync(d, { recursive: true, force: true }); } catch (_) { /* ignore */ }
+    }
+    tempDirs.clear();
+  }
+}
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => { killAllSync(); process.exit(128 + (os.constants.signals[sig] || 0)); });
+}
+
+function mkTemp(prefix = 'shtest-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(d);
+  return d;
+}
+
+// ---------------------------------------------------------------------------
+// Ports
+// ---------------------------------------------------------------------------
+function freePort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen({ port: 0, host, exclusive: true }, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function urlHost(host) {
+  return net.isIPv6(host) ? `[${host}]` : host;
+}
+
+// ---------------------------------------------------------------------------
+// Backend: echo server (HTTP + WebSocket)
+// ---------------------------------------------------------------------------
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+function wsFrame(payload, opcode = 0x1) {
+  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
+  let hdr;
+  if (data.length < 126) {
+    hdr = Buffer.from([0x80 | opcode, data.length]);
+  } else if (data.length < 65536) {
+    hdr = Buffer.alloc(4);
+    hdr[0] = 0x80 | opcode; hdr[1] = 126; hdr.writeUInt16BE(data.length, 2);
+  } else {
+    hdr = Buffer.alloc(10);
+    hdr[0] = 0x80 | opcode; hdr[1] = 127; hdr.writeBigUInt64BE(BigInt(data.length), 2);
+  }
+  return Buffer.concat([hdr, data]);
+}
+
+function makeEcho(req, body) {
+  return {
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    rawHeaders: req.rawHeaders.slice(),
+    headers: Object.assign({}, req.headers),
+    trailers: (req.rawTrailers || []).slice(),
+    body: body.toString('base64'),
+    remotePort: req.socket.remotePort,
+    remoteAddress: req.socket.remoteAddress,
+  };
+}
+
+function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
+  const requests = [];
+  const upgraded = new Set();
+  const server = http.createServer({ maxHeaderSize: 16384, keepAlive: true });
+  server.keepAliveTimeout = keepAliveTimeout;
+  server.headersTimeout = Math.max(keepAliveTimeout + 1000, 60000);
+
+  server.on('request', (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('error', () => {});
+    req.on('end', async () => {
+      const echo = makeEcho(req, Buffer.concat(chunks));
+      requests.push(echo);
+      const p = (req.url || '').split('?')[0];
+      let status = 200;
+      const m = /(?:^|\/)status\/(\d{3})(?:\/|$)/.exec(p);
+      if (m) {
+        const s = Number(m[1]);
+        if (s >= 200 && s <= 599) status = s;
+      }
+      if (/(?:^|\/)slow(?:\/|$)/.test(p)) await sleep(200);
+      if (res.destroyed) return;
+      const payload = Buffer.from(JSON.stringify(echo), 'utf8');
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('content-length', payload.length);
+      res.end(payload);
+    });
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    socket.on('error', () => {});
+    const echo = makeEcho(req, head && head.length ? head : Buffer.alloc(0));
+    requests.push(echo);
+    const key = req.headers['sec-websocket-key'] || '';
+    const accept = crypto.createHash('sha1').update(key + WS_GUID).digest('base64');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\n' +
+      'Upgrade: websocket\r\n' +
+      'Connection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${accept}\r\n` +
+      '\r\n');
+    socket.write(wsFrame(JSON.stringify(echo), 0x1));
+    socket.end(wsFrame(Buffer.from([0x03, 0xe8]), 0x8)); // close 1000
+  });
+
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host }, () => {
+      server.removeListener('error', reject);
+      const { port } = server.address();
+      resolve({
+        host,
+        port,
+        url: `http://${urlHost(host)}:${port}`,
+        requests,
+        server,
+        close() {
+          return new Promise((res) => {
+            for (const s of upgraded) s.destroy();
+            server.close(() => res());
+            if (server.closeAllConnections) server.closeAllConnections();
+          });
+        },
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// TLS certificate (self-signed, generated once per process)
+// ---------------------------------------------------------------------------
+let certCache = null;
+function ensureCert() {
+  if (certCache) return certCache;
+  const dir = mkTemp('shtest-cert-');
+  const certPath = path.join(dir, 'cert.pem');
+  const keyPath = path.join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '30',
+    '-keyout', keyPath, '-out', certPath,
+    '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+    '-addext', 'basicConstraints=critical,CA:FALSE',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  fs.chmodSync(dir, 0o755);
+  certCache = { certPath, keyPath };
+  return certCache;
+}
+
+// ---------------------------------------------------------------------------
+// Apache configuration
+// ---------------------------------------------------------------------------
+const BASE_MODULES = ['mpm_event', 'authz_core', 'authz_host', 'unixd', 'mime', 'log_config',
+  'proxy', 'proxy_http', 'setenvif', 'env', 'headers'];
+
+// LoadModule line(s) for a short module name ('rewrite', 'proxy_wstunnel'),
+// taken from Debian's mods-available/<name>.load when present. Each line is
+// guarded with <IfModule !x_module> so built-in modules (unixd on Debian)
+// and duplicates are harmless.
+function loadModuleLine(name) {
+  if (/\s/.test(name)) return name; // already a full LoadModule line
+  let lines = [];
+  try {
+    const txt = fs.readFileSync(path.join(MODS_AVAILABLE, `${name}.load`), 'utf8');
+    lines = txt.split('\n').map((l) => l.trim()).filter((l) => /^LoadModule\s/i.test(l));
+  } catch (_) { /* fall through */ }
+  if (!lines.length) lines = [`LoadModule ${name}_module ${MODULES_DIR}/mod_${name}.so`];
+  return lines.map((l) => {
+    const sym = l.split(/\s+/)[1];
+    return `<IfModule !${sym}>\n  ${l}\n</IfModule>`;
+  }).join('\n');
+}
+
+function tlsVhost(inner = '') {
+  return `<VirtualHost 127.0.0.1:\${TLSPORT}>\n SSLEngine on\n SSLCertificateFile \${CERT}\n` +
+    ` SSLCertificateKeyFile \${KEY}\n ${inner}\n</VirtualHost>`;
+}
+
+function substitute(text, vars) {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name) =>
+    (Object.prototype.hasOwnProperty.call(vars, name) && vars[name] !== undefined) ? String(vars[name]) : m);
+}
+
+async function prepareConfig(opts = {}) {
+  const {
+    body = '', modules = [], loadSecureHeaders = true, tls: useTls = false, ipv6 = false,
+    h2 = false, extraGlobal = '', vars = {}, modulePath = MODULE_PATH,
+  } = opts;
+  const dir = mkTemp('shtest-');
+  fs.chmodSync(dir, 0o755);
+  fs.mkdirSync(path.join(dir, 'htdocs'));
+  fs.writeFileSync(path.join(dir, 'htdocs', 'index.html'), 'static index\n');
+  fs.writeFileSync(path.join(dir, 'htdocs', 'static.txt'), 'static file\n');
+
+  const port = await freePort('127.0.0.1');
+  const tlsPort = (useTls || h2) ? await freePort('127.0.0.1') : undefined;
+  const port6 = ipv6 ? await freePort('::1') : undefined;
+
+  const mods = [];
+  const want = [...BASE_MODULES];
+  if (useTls || h2) want.push('ssl', 'socache_shmcb');
+  if (h2) want.push('http2');
+  for (const m of [...want, ...modules]) if (!mods.includes(m)) mods.push(m);
+  // Keep proxy + proxy_* together; secure_headers goes after the mod_proxy lines.
+  const loadLines = mods.map(loadModuleLine);
+  if (loadSecureHeaders) loadLines.push(`LoadModule secure_headers_module ${modulePath}`);
+
+  let cert = {};
+  if (useTls || h2) cert = ensureCert();
+
+  const allVars = Object.assign({
+    PORT: port, TLSPORT: tlsPort, PORT6: port6, DIR: dir,
+    CERT: cert.certPath, KEY: cert.keyPath, MODULE_PATH: modulePath,
+  }, vars);
+
+  const listen = [`Listen 127.0.0.1:${port}`];
+  if (ipv6) listen.push(`Listen [::1]:${port6}`);
+  if (tlsPort) listen.push(`Listen 127.0.0.1:${tlsPort}`);
+
+  const conf = [
+    `# generated by tests/lib/harness.js`,
+    `ServerRoot "${dir}"`,
+    `PidFile "${dir}/httpd.pid"`,
+    `DefaultRuntimeDir "${dir}"`,
+    `Mutex file:${dir} default`,
+    ...loadLines,
+    IS_ROOT ? 'User www-data\nGroup www-data' : '',
+    `ServerName 127.0.0.1`,
+    `ErrorLog "${dir}/error_log"`,
+    `LogLevel warn`,
+    `LogFormat "%h %l %u %t \\"%r\\" %>s %b pid=%P" shtest`,
+    `CustomLog "${dir}/access_log" shtest`,
+    `TypesConfig /etc/mime.types`,
+    `DocumentRoot "${dir}/htdocs"`,
+    `KeepAlive On`,
+    `MaxKeepAliveRequests 100`,
+    `KeepAliveTimeout 5`,
+    `Timeout 20`,
+    `StartServers 1`,
+    `ServerLimit 4`,
+    `ThreadsPerChild 16`,
+    `MaxRequestWorkers 64`,
+    `MinSpareThreads 16`,
+    `MaxSpareThreads 64`,
+    (useTls || h2) ? `SSLSessionCache "shmcb:${dir}/ssl_scache(512000)"` : '',
+    h2 ? 'Protocols h2 http/1.1' : '',
+    ...listen,
+    extraGlobal,
+    '',
+    '# ---- caller body ----',
+    body,
+    '',
+  ].filter((l) => l !== '').join('\n');
+
+  const text = substitute(conf, allVars);
+  const confPath = path.join(dir, 'httpd.conf');
+  fs.writeFileSync(confPath, text);
+  return { dir, confPath, port, tlsPort, port6, certPath: cert.certPath, keyPath: cert.keyPath };
+}
+
+function apacheEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('APACHE_')) env[k] = v;
+  }
+  env.LANG = 'C';
+  env.LC_ALL = 'C';
+  return env;
+}
+
+function readOr(file, dflt = '') {
+  try { return fs.readFileSync(file, 'utf8'); } catch (_) { return dflt; }
+}
+
+// Is there a TCP listener on host:port? (checked by connecting)
+function canConnect(host, port, timeout = 500) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.setTimeout(timeout, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const READY_RE = /AH00489:|resuming normal operations/g;
+function countReady(text) { return (text.match(READY_RE) || []).length; }
+
+async function startApacheOnce(opts) {
+  const cfg = await prepareConfig(opts);
+  const { dir, confPath } = cfg;
+  const outFd = fs.openSync(path.join(dir, 'stderr'), 'a');
+  const child = spawn(APACHE_BIN, ['-f', confPath, '-DFOREGROUND'], {
+    env: apacheEnv(), stdio: ['ignore', outFd, outFd], detached: true,
+  });
+  fs.closeSync(outFd);
+  child.unref();
+  const pid = child.pid;
+  liveApaches.add(pid);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => { exited = { code, signal }; liveApaches.delete(pid); resolve(exited); });
+    child.once('error', (err) => { exited = { code: -1, signal: null, error: err }; liveApaches.delete(pid); resolve(exited); });
+  });
+
+  const errorLog = () => readOr(path.join(dir, 'error_log'));
+  const accessLog = () => readOr(path.join(dir, 'access_log'));
+  const stderr = () => readOr(path.join(dir, 'stderr'));
+  const diag = (what) => `${what}\n--- apache stderr ---\n${stderr()}\n--- error_log ---\n${errorLog()}\n--- httpd.conf ---\n${readOr(confPath)}`;
+
+  const endpoints = [['127.0.0.1', cfg.port]];
+  if (cfg.tlsPort) endpoints.push(['127.0.0.1', cfg.tlsPort]);
+  if (cfg.port6) endpoints.push(['::1', cfg.port6]);
+
+  const deadline = Date.now() + (opts.startTimeout || 10000);
+  const pending = new Set(endpoints.map((e) => e.join('|')));
+  while (pending.size) {
+    if (exited) {
+      const err = new Error(diag(`apache exited during startup (${JSON.stringify(exited)})`));
+      err.addressInUse = /Address already in use/i.test(stderr() + errorLog());
+      err.dir = dir;
+      throw err;
+    }
+    if (Date.now() > deadline) {
+      try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
+      await Promise.race([exitPromise, sleep(2000)]);
+      throw new Error(diag('apache did not start listening within timeout'));
+    }
+    for (const key of [...pending]) {
+      const [h, p] = key.split('|');
+      if (await canConnect(h, Number(p))) pending.delete(key);
+    }
+    if (pending.size) await sleep(50);
+  }
+  // Wait (briefly) for the "resuming normal operations" notice so the error
+  // log has its startup lines before tests inspect it.
+  const d2 = Date.now() + 3000;
+  while (!countReady(errorLog()) && Date.now() < d2 && !exited) await sleep(25);
+
+  let stopping = null;
+  const ap = {
+    dir,
+    confPath,
+    port: cfg.port,
+    tlsPort: cfg.tlsPort,
+    port6: cfg.port6,
+    certPath: cfg.certPath,
+    keyPath: cfg.keyPath,
+    pid,
+    errorLog,
+    accessLog,
+    stderr,
+    get exited() { return exited; },
+    async stop() {
+      if (stopping) return stopping;
+      stopping = (async () => {
+        if (!exited) {
+          try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
+          const r = await Promise.race([exitPromise, sleep(5000).then(() => null)]);
+          if (!r) {
+            try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
+            await Promise.race([exitPromise, sleep(2000)]);
+          }
+        }
+        // Reap any stray children of the group.
+        try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
+        liveApaches.delete(pid);
+        return exited;
+      })();
+      return stopping;
+    },
+    async reload({ timeout = 10000 } = {}) {
+      if (exited) throw new Error(diag('reload: apache is not running'));
+      const before = countReady(errorLog());
+      const out = await runCmd(APACHE_BIN, ['-k', 'graceful', '-f', confPath]);
+      if (out.code !== 0) throw new Error(diag(`apache2 -k graceful failed (${out.code}): ${out.output}`));
+      const dl = Date.now() + timeout;
+      while (countReady(errorLog()) <= before) {
+        if (exited) throw new Error(diag(`apache exited during graceful restart (${JSON.stringify(exited)})`));
+        if (Date.now() > dl) throw new Error(diag('graceful restart did not complete within timeout'));
+        await sleep(25);
+      }
+      // make sure listeners are still there
+      for (const [h, p] of endpoints) {
+        if (!(await canConnect(h, p, 1000))) throw new Error(diag(`not listening on ${h}:${p} after reload`));
+      }
+    },
+  };
+  return ap;
+}
+
+async function startApache(opts = {}) {
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startApacheOnce(opts);
+    } catch (err) {
+      lastErr = err;
+      if (!err.addressInUse) throw err;
+    }
+  }
+  throw lastErr;
+}
+
+function runCmd(cmd, args, { timeout = 20000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: apacheEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const t = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', (err) => { clearTimeout(t); resolve({ code: -1, output: output + String(err) }); });
+    child.on('close', (code) => { clearTimeout(t); resolve({ code, output }); });
+  });
+}
+
+// Runs `apache2 -t -f conf` on a config generated exactly like startApache().
+async function configtest(body = '', opts = {}) {
+  const cfg = await prepareConfig(Object.assign({}, opts, { body }));
+  const r = await runCmd(APACHE_BIN, ['-t', '-f', cfg.confPath]);
+  return { code: r.code, output: r.output, dir: cfg.dir, confPath: cfg.confPath };
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.x raw client
+// ---------------------------------------------------------------------------
+function connect({ port, host = '127.0.0.1', tls: useTls = false, servername }) {
+  if (useTls) {
+    const o = { host, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
+    if (servername) o.servername = servername;
+    return tls.connect(o);
+  }
+  return net.connect({ host, port });
+}
+
+function headerPairs(headers) {
+  // Returns an array of entries: [name, value] or a raw string line.
+  const out = [];
+  if (!headers) return out;
+  if (Array.isArray(headers)) {
+    for (const h of headers) {
+      if (typeof h === 'string') out.push(h);
+      else out.push([String(h[0]), h[1]]);
+    }
+  } else {
+    for (const [k, v] of Object.entries(headers)) {
+      if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+      else out.push([k, v]);
+    }
+  }
+  return out;
+}
+
+function hasHeader(pairs, name) {
+  const n = name.toLowerCase();
+  return pairs.some((p) => Array.isArray(p) && p[0].toLowerCase() === n);
+}
+
+// Build request bytes. `headers`: object ({name: value | [values]}) or array
+// of [name, value] pairs or raw header-line strings (written verbatim, e.g.
+// for obs-fold continuation lines). Host (and Content-Length when a body is
+// given, Connection: close unless keepAlive) are added when absent, unless
+// `autoHeaders: false`.
+function buildRequest({ method = 'GET', path: p = '/', headers = {}, body, host = '127.0.0.1', port,
+  version = 'HTTP/1.1', autoHeaders = true, keepAlive = false }) {
+  const pairs = headerPairs(headers);
+  const bodyBuf = body === undefined || body === null ? null
+    : (Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
+  if (autoHeaders) {
+    if (!hasHeader(pairs, 'host') && version !== 'HTTP/1.0') pairs.unshift(['Host', `${urlHost(host)}:${port}`]);
+    if (bodyBuf && !hasHeader(pairs, 'content-length') && !hasHeader(pairs, 'transfer-encoding')) {
+      pairs.push(['Content-Length', String(bodyBuf.length)]);
+    }
+    if (!keepAlive && !hasHeader(pairs, 'connection')) pairs.push(['Connection', 'close']);
+    if (keepAlive && version === 'HTTP/1.0' && !hasHeader(pairs, 'connection')) pairs.push(['Connection', 'keep-alive']);
+  }
+  let head = `${method} ${p} ${version}\r\n`;
+  for (const h of pairs) head += typeof h === 'string' ? `${h}\r\n` : `${h[0]}: ${h[1]}\r\n`;
+  head += '\r\n';
+  const headBuf = Buffer.from(head, 'latin1');
+  return bodyBuf ? Buffer.concat([headBuf, bodyBuf]) : headBuf;
+}
+
+// Incremental HTTP/1.x response parser over a buffer.
+// Returns null if more data is needed; {response, consumed} otherwise.
+function tryParseResponse(buf, { method = 'GET', ended = false } = {}) {
+  let off = 0;
+  for (;;) {
+    const headEnd = buf.indexOf('\r\n\r\n', off, 'latin1');
+    if (headEnd < 0) {
+      if (ended) throw new Error(`connection closed before complete response headers: ${JSON.stringify(buf.slice(off).toString('latin1').slice(0, 500))}`);
+      return null;
+    }
+    const headText = buf.slice(off, headEnd).toString('latin1');
+    const lines = headText.split('\r\n');
+    const statusLine = lines.shift();
+    const m = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/.exec(statusLine);
+    if (!m) throw new Error(`bad status line: ${JSON.stringify(statusLine)}`);
+    const status = Number(m[2]);
+    const rawHeaders = [];
+    const headers = {};
+    for (const line of lines) {
+      const i = line.indexOf(':');
+      if (i < 0) continue;
+      const name = line.slice(0, i).trim();
+      const value = line.slice(i + 1).trim();
+      rawHeaders.push(name, value);
+      const ln = name.toLowerCase();
+      if (ln === 'set-cookie') (headers[ln] = headers[ln] || []).push(value);
+      else if (ln in headers) headers[ln] += `, ${value}`;
+      else headers[ln] = value;
+    }
+    let pos = headEnd + 4;
+    if (status >= 100 && status < 200 && status !== 101) { off = pos; continue; } // skip interim
+    const base = { httpVersion: m[1], status, statusText: m[3] || '', headers, rawHeaders, statusLine };
+    const finish = (bodyBuf, end, trailers = []) => {
+      const text = bodyBuf.toString('utf8');
+      let json = null;
+      try { json = JSON.parse(text); } catch (_) { json = null; }
+      return { response: Object.assign(base, { body: text, bodyBuffer: bodyBuf, json, trailers }), consumed: end };
+    };
+    if (method === 'HEAD' || status === 204 || status === 304 || status === 101) {
+      return finish(Buffer.alloc(0), pos);
+    }
+    const te = (headers['transfer-encoding'] || '').toLowerCase();
+    if (te.includes('chunked')) {
+      const parts = [];
+      for (;;) {
+        const le = buf.indexOf('\r\n', pos, 'latin1');
+        if (le < 0) { if (ended) throw new Error('connection closed inside chunked body'); return null; }
+        const size = parseInt(buf.slice(pos, le).toString('latin1').split(';')[0].trim(), 16);
+        if (Number.isNaN(size)) throw new Error('bad chunk size');
+        pos = le + 2;
+        if (size === 0) {
+          // trailers until empty line
+          const trailers = [];
+          for (;;) {
+            const te2 = buf.indexOf('\r\n', pos, 'latin1');
+            if (te2 < 0) { if (ended) throw new Error('connection closed inside trailers'); return null; }
+            const line = buf.slice(pos, te2).toString('latin1');
+            pos = te2 + 2;
+            if (line === '') break;
+            const i = line.indexOf(':');
+            trailers.push(line.slice(0, i).trim(), line.slice(i + 1).trim());
+          }
+          return finish(Buffer.concat(parts), pos, trailers);
+        }
+        if (buf.length < pos + size + 2) { if (ended) throw new Error('connection closed inside chunk'); return null; }
+        parts.push(buf.slice(pos, pos + size));
+        pos += size + 2;
+      }
+    }
+    if (headers['content-length'] !== undefined) {
+      const n = Number(String(headers['content-length']).split(',')[0].trim());
+      if (buf.length < pos + n) { if (ended) throw new Error('connection closed before full content-length body'); return null; }
+      return finish(buf.slice(pos, pos + n), pos + n);
+    }
+    // delimited by connection close
+    if (!ended) return null;
+    return finish(buf.slice(pos), buf.length);
+  }
+}
+
+// A socket + buffer reading successive responses.
+class Conn {
+  constructor(opts) {
+    this.timeout = opts.timeout || 10000;
+    this.sock = connect(opts);
+    this.buf = Buffer.alloc(0);
+    this.ended = false;
+    this.error = null;
+    this.waiter = null;
+    this.sock.setTimeout(this.timeout);
+    this.sock.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this._wake(); });
+    this.sock.on('end', () => { this.ended = true; this._wake(); });
+    this.sock.on('close', () => { this.ended = true; this._wake(); });
+    this.sock.on('error', (e) => { this.error = e; this._wake(); });
+    this.sock.on('timeout', () => { this.error = new Error(`socket timeout after ${this.timeout} ms; received so far: ${JSON.stringify(this.buf.toString('latin1').slice(0, 500))}`); this._wake(); });
+    this.ready = new Promise((resolve, reject) => {
+      this.sock.once(opts.tls ? 'secureConnect' : 'connect', resolve);
+      this.sock.once('error', reject);
+    });
+  }
+  _wake() { if (this.waiter) { const w = this.waiter; this.waiter = null; w(); } }
+  write(bytes) { this.sock.write(bytes); }
+  async readResponse(method = 'GET') {
+    for (;;) {
+      let r = null;
+      r = tryParseResponse(this.buf, { method, ended: this.ended });
+      if (r) { this.buf = this.buf.slice(r.consumed); return r.response; }
+      if (this.error) throw this.error;
+      if (this.ended) throw new Error('connection closed');
+      await new Promise((res) => { this.waiter = res; });
+    }
+  }
+  close() { this.sock.destroy(); }
+}
+
+async function request(port, opts = {}) {
+  const o = Object.assign({ host: '127.0.0.1' }, opts, { port });
+  const c = new Conn(o);
+  try {
+    await c.ready;
+    c.write(buildRequest(o));
+    return await c.readResponse(o.method || 'GET');
+  } finally {
+    c.close();
+  }
+}
+
+function request10(port, opts = {}) {
+  return request(port, Object.assign({}, opts, { version: 'HTTP/1.0' }));
+}
+
+// Several requests, sequentially, on ONE connection. Each element is an
+// options object as for request(); Connection: close is NOT added (except
+// to a last request if `closeLast` is true).
+async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+  const c = new Conn({ port, host, tls: useTls, timeout });
+  const out = [];
+  try {
+    await c.ready;
+    for (const r of requests) {
+      const o = Object.assign({ host, keepAlive: true }, r, { port });
+      c.write(buildRequest(o));
+      const resp = await c.readResponse(o.method || 'GET');
+      resp.localPort = c.sock.localPort;
+      out.push(resp);
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+// Write raw bytes, return everything received until the server closes or
+// `timeout` ms pass (no error on timeout). `end: true` half-closes after writing.
+// `bytes` may be a string (latin1), Buffer, or array of those written with
+// `gap` ms between them.
+function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000, end = false, gap = 0, encoding = 'utf8' } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ port, host, tls: useTls });
+    const chunks = [];
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(Buffer.concat(chunks).toString(encoding));
+    };
+    const timer = setTimeout(finish, timeout);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', finish);
+    sock.on('close', finish);
+    sock.on('error', (e) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return finish();
+      if (!done) { done = true; clearTimeout(timer); sock.destroy(); reject(e); }
+    });
+    sock.once(useTls ? 'secureConnect' : 'connect', async () => {
+      const list = Array.isArray(bytes) ? bytes : [bytes];
+      for (let i = 0; i < list.length; i++) {
+        if (done) return;
+        const b = Buffer.isBuffer(list[i]) ? list[i] : Buffer.from(String(list[i]), 'latin1');
+        sock.write(b);
+        if (gap && i < list.length - 1) await sleep(gap);
+      }
+      if (end && !done) sock.end();
+    });
+  });
+}
+
+// Parse all HTTP responses out of a raw response string (e.g. from raw()).
+function parseResponses(text, { method = 'GET' } = {}) {
+  let buf = Buffer.from(text, 'utf8');
+  const out = [];
+  while (buf.length) {
+    const r = tryParseResponse(buf, { method, ended: true });
+    out.push(r.response);
+    buf = buf.slice(r.consumed);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/2 client (TLS, via node:http2)
+// ---------------------------------------------------------------------------
+function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
+    let settled = false;
+    const fail = (e) => { if (!settled) { settled = true; session.destroy(); reject(e); } };
+    const timer = setTimeout(() => fail(new Error(`h2 timeout after ${timeout} ms`)), timeout);
+    session.on('error', fail);
+    const reqHeaders = Object.assign({ ':method': method, ':path': p }, headers);
+    let stream;
+    try {
+      stream = session.request(reqHeaders, { endStream: body === undefined });
+    } catch (e) { clearTimeout(timer); fail(e); return; }
+    stream.on('error', (e) => { clearTimeout(timer); fail(e); });
+    let respHeaders = null;
+    const chunks = [];
+    stream.on('response', (h) => { respHeaders = h; });
+    stream.on('data', (d) => chunks.push(d));
+    stream.on('end', () => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      session.close();
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json = null;
+      try { json = JSON.parse(text); } catch (_) { json = null; }
+      const h = Object.assign({}, respHeaders || {});
+      resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol });
+    });
+    if (body !== undefined) stream.end(Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket client (handshake + first text frame)
+// ---------------------------------------------------------------------------
+function parseFrames(buf) {
+  const frames = [];
+  let pos = 0;
+  while (pos + 2 <= buf.length) {
+    const b0 = buf[pos]; const b1 = buf[pos + 1];
+    let len = b1 & 0x7f; let p = pos + 2;
+    if (len === 126) { if (p + 2 > buf.length) break; len = buf.readUInt16BE(p); p += 2; } else if (len === 127) { if (p + 8 > buf.length) break; len = Number(buf.readBigUInt64BE(p)); p += 8; }
+    const masked = (b1 & 0x80) !== 0;
+    let mask = null;
+    if (masked) { if (p + 4 > buf.length) break; mask = buf.slice(p, p + 4); p += 4; }
+    if (p + len > buf.length) break;
+    let payload = Buffer.from(buf.slice(p, p + len));
+    if (mask) for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload });
+    pos = p + len;
+  }
+  return { frames, consumed: pos };
+}
+
+function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const key = crypto.randomBytes(16).toString('base64');
+    const pairs = headerPairs(headers);
+    const base = [];
+    if (!hasHeader(pairs, 'host')) base.push(['Host', `${urlHost(host)}:${port}`]);
+    if (!hasHeader(pairs, 'upgrade')) base.push(['Upgrade', 'websocket']);
+    if (!hasHeader(pairs, 'connection')) base.push(['Connection', 'Upgrade']);
+    if (!hasHeader(pairs, 'sec-websocket-key')) base.push(['Sec-WebSocket-Key', key]);
+    if (!hasHeader(pairs, 'sec-websocket-version')) base.push(['Sec-WebSocket-Version', '13']);
+    const all = [...base, ...pairs];
+    let head = `GET ${p} HTTP/1.1\r\n`;
+    for (const h of all) head += typeof h === 'string' ? `${h}\r\n` : `${h[0]}: ${h[1]}\r\n`;
+    head += '\r\n';
+
+    const sock = connect({ port, host, tls: useTls });
+    let buf = Buffer.alloc(0);
+    let resp = null;
+    let done = false;
+    const finish = (err, val) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err); else resolve(val);
+    };
+    const timer = setTimeout(() => finish(new Error(`websocket timeout; got ${JSON.stringify(buf.toString('latin1').slice(0, 500))}`)), timeout);
+    const check = (ended) => {
+      try {
+        if (!resp) {
+          const r = tryParseResponse(buf, { method: 'GET', ended });
+          if (!r) return;
+          resp = r.response;
+          buf = buf.slice(r.consumed);
+          if (resp.status !== 101) {
+            return finish(null, { status: resp.status, headers: resp.headers, rawHeaders: resp.rawHeaders, body: resp.body, json: resp.json, frameText: null, frames: [] });
+          }
+        }
+        const { frames } = parseFrames(buf);
+        const text = frames.find((f) => f.opcode === 0x1);
+        if (text || ended) {
+          const expectAccept = crypto.createHash('sha1').update(key + WS_GUID).digest('base64');
+          const frameText = text ? text.payload.toString('utf8') : null;
+          let json = null;
+          try { json = frameText ? JSON.parse(frameText) : null; } catch (_) { json = null; }
+          finish(null, {
+            status: resp.status, headers: resp.headers, rawHeaders: resp.rawHeaders,
+            acceptOk: resp.headers['sec-websocket-accept'] === expectAccept,
+            frameText, json, frames,
+          });
+        }
+      } catch (e) { finish(e); }
+    };
+    sock.on('data', (d) => { buf = Buffer.concat([buf, d]); check(false); });
+    sock.on('end', () => check(true));
+    sock.on('close', () => check(true));
+    sock.on('error', (e) => { if (resp) check(true); else finish(e); });
+    sock.once(useTls ? 'secureConnect' : 'connect', () => sock.write(Buffer.from(head, 'latin1')));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Decoders
+// ---------------------------------------------------------------------------
+// [name, value] for every rawHeaders entry of an echo whose name starts with "!~".
+function secureHeaders(echo) {
+  const out = [];
+  const rh = (echo && echo.rawHeaders) || [];
+  for (let i = 0; i + 1 < rh.length; i += 2) {
+    if (rh[i].startsWith('!~')) out.push([rh[i], rh[i + 1]]);
+  }
+  return out;
+}
+
+// base64 of "name\0value\0..." -> [[name, value], ...]
+function decodeEnvvars(b64) {
+  const buf = Buffer.from(b64, 'base64');
+  if (buf.length === 0) return [];
+  const pieces = [];
+  let start = 0;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0) { pieces.push(buf.slice(start, i)); start = i + 1; }
+  }
+  if (start !== buf.length) throw new Error(`envvars: data after last NUL: ${JSON.stringify(buf.slice(start).toString('utf8'))}`);
+  if (pieces.length % 2 !== 0) throw new Error(`envvars: odd number of NUL-terminated pieces (${pieces.length})`);
+  const out = [];
+  for (let i = 0; i < pieces.length; i += 2) out.push([pieces[i].toString('utf8'), pieces[i + 1].toString('utf8')]);
+  return out;
+}
+
+// Decoded !~Passenger-Envvars of an echo (first occurrence, case-insensitive
+// name match), or null when absent.
+function envvarsOf(echo) {
+  const h = secureHeaders(echo).find(([n]) => n.toLowerCase() === '!~passenger-envvars');
+  return h ? decodeEnvvars(h[1]) : null;
+}
+
+module.exports = {
+  REPO,
+  MODULE_PATH,
+  APACHE_BIN,
+  IS_ROOT,
+  freePort,
+  startBackend,
+  startApache,
+  configtest,
+  tlsVhost,
+  ensureCert,
+  request,
+  request10,
+  raw,
+  keepAlive,
+  h2request,
+  websocket,
+  parseResponses,
+  buildRequest,
+  secureHeaders,
+  decodeEnvvars,
+  envvarsOf,
+  sleep,
+};
