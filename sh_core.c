@@ -81,8 +81,10 @@ int sh_strip_secure_headers(apr_table_t *headers)
         found = 0;
         for (i = 0; i < arr->nelts; i++) {
             if (e[i].key && sh_is_secure_name(e[i].key)) {
+                int before = arr->nelts;
+
                 apr_table_unset(headers, e[i].key);
-                removed++;
+                removed += before - apr_table_elts(headers)->nelts;
                 found = 1;
                 break;
             }

@@ -21,6 +21,8 @@ const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const KEEP = !!process.env.SHTEST_KEEP; // keep temp dirs for debugging
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Like sleep() but does not keep the process alive (for Promise.race timeouts).
+const sleepUnref = (ms) => new Promise((r) => setTimeout(r, ms).unref());
 
 // ---------------------------------------------------------------------------
 // Cleanup bookkeeping: apache process groups and temp dirs are removed when
@@ -339,6 +341,24 @@ function canConnect(host, port, timeout = 500) {
   });
 }
 
+// Child pids of `pid` (via /proc; falls back to scanning /proc/*/stat).
+function childPids(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch (_) {
+    const out = [];
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === pid) out.push(Number(d));
+      } catch (_) { /* raced */ }
+    }
+    return out;
+  }
+}
+
 const READY_RE = /AH00489:|resuming normal operations/g;
 function countReady(text) { return (text.match(READY_RE) || []).length; }
 
@@ -379,7 +399,7 @@ async function startApacheOnce(opts) {
     }
     if (Date.now() > deadline) {
       try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
-      await Promise.race([exitPromise, sleep(2000)]);
+      await Promise.race([exitPromise, sleepUnref(2000)]);
       throw new Error(diag('apache did not start listening within timeout'));
     }
     for (const key of [...pending]) {
@@ -412,10 +432,10 @@ async function startApacheOnce(opts) {
       stopping = (async () => {
         if (!exited) {
           try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
-          const r = await Promise.race([exitPromise, sleep(5000).then(() => null)]);
+          const r = await Promise.race([exitPromise, sleepUnref(5000).then(() => null)]);
           if (!r) {
             try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
-            await Promise.race([exitPromise, sleep(2000)]);
+            await Promise.race([exitPromise, sleepUnref(2000)]);
           }
         }
         // Reap any stray children of the group.
@@ -428,6 +448,7 @@ async function startApacheOnce(opts) {
     async reload({ timeout = 10000 } = {}) {
       if (exited) throw new Error(diag('reload: apache is not running'));
       const before = countReady(errorLog());
+      const oldKids = new Set(childPids(pid));
       const out = await runCmd(APACHE_BIN, ['-k', 'graceful', '-f', confPath]);
       if (out.code !== 0) throw new Error(diag(`apache2 -k graceful failed (${out.code}): ${out.output}`));
       const dl = Date.now() + timeout;
@@ -436,6 +457,14 @@ async function startApacheOnce(opts) {
         if (Date.now() > dl) throw new Error(diag('graceful restart did not complete within timeout'));
         await sleep(25);
       }
+      // The parent spawns the new generation's children in its (1 s)
+      // maintenance loop; wait for one so the next request is not delayed.
+      while (!childPids(pid).some((c) => !oldKids.has(c))) {
+        if (exited) throw new Error(diag(`apache exited during graceful restart (${JSON.stringify(exited)})`));
+        if (Date.now() > dl) break;
+        await sleep(25);
+      }
+      await sleep(50);
       // make sure listeners are still there
       for (const [h, p] of endpoints) {
         if (!(await canConnect(h, p, 1000))) throw new Error(diag(`not listening on ${h}:${p} after reload`));

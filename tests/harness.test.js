@@ -1,0 +1,252 @@
+'use strict';
+// Smoke test for tests/lib/harness.js itself: runs WITHOUT mod_secure_headers
+// (loadSecureHeaders: false), so it must pass whatever state the module is in.
+
+const { test, before, after, describe } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const h = require('./lib/harness');
+
+describe('harness helpers (no apache)', () => {
+  test('decodeEnvvars / secureHeaders / envvarsOf', () => {
+    const b64 = Buffer.from('FOO\0bar\0EMPTY\0\0UTF\0h\u00e9llo \u2603\0', 'utf8').toString('base64');
+    assert.deepEqual(h.decodeEnvvars(b64), [['FOO', 'bar'], ['EMPTY', ''], ['UTF', 'h\u00e9llo \u2603']]);
+    assert.deepEqual(h.decodeEnvvars(''), []);
+    assert.throws(() => h.decodeEnvvars(Buffer.from('A\0b\0C\0').toString('base64')));
+    assert.throws(() => h.decodeEnvvars(Buffer.from('A\0b').toString('base64')));
+    const echo = { rawHeaders: ['Host', 'x', '!~Passenger-Proto', 'https', 'X!~No', '1', '!~Passenger-Envvars', b64] };
+    assert.deepEqual(h.secureHeaders(echo), [['!~Passenger-Proto', 'https'], ['!~Passenger-Envvars', b64]]);
+    assert.deepEqual(h.envvarsOf(echo)[0], ['FOO', 'bar']);
+    assert.equal(h.envvarsOf({ rawHeaders: ['Host', 'x'] }), null);
+  });
+
+  test('MODULE_PATH and REPO', () => {
+    assert.ok(h.MODULE_PATH.endsWith('/.libs/mod_secure_headers.so'));
+    assert.ok(h.MODULE_PATH.startsWith(h.REPO + '/'));
+    assert.ok(fs.existsSync(h.REPO + '/tests/lib/harness.js'));
+  });
+
+  test('freePort returns a bindable port', async () => {
+    const p = await h.freePort();
+    assert.ok(Number.isInteger(p) && p > 0 && p < 65536);
+  });
+});
+
+describe('backend (direct, no apache)', () => {
+  let be;
+  before(async () => { be = await h.startBackend(); });
+  after(async () => { if (be) await be.close(); });
+
+  test('echoes raw header names unchanged, including !~ names', async () => {
+    const r = await h.request(be.port, {
+      path: '/direct?x=1',
+      headers: [['!~Passenger-Proto', 'spoof'], ['X-Dup', 'a'], ['x-dup', 'b']],
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.equal(r.json.url, '/direct?x=1');
+    assert.deepEqual(h.secureHeaders(r.json), [['!~Passenger-Proto', 'spoof']]);
+    const rh = r.json.rawHeaders;
+    assert.deepEqual(rh.slice(rh.indexOf('X-Dup'), rh.indexOf('X-Dup') + 4), ['X-Dup', 'a', 'x-dup', 'b']);
+    assert.equal(be.requests.at(-1).url, '/direct?x=1');
+  });
+
+  test('/status/NNN, /slow, chunked body with trailers', async () => {
+    const r = await h.request(be.port, { path: '/status/418' });
+    assert.equal(r.status, 418);
+    assert.equal(r.json.url, '/status/418');
+    const t0 = Date.now();
+    const s = await h.request(be.port, { path: '/slow' });
+    assert.equal(s.status, 200);
+    assert.ok(Date.now() - t0 >= 190);
+    const c = await h.request(be.port, {
+      method: 'POST', path: '/chunked',
+      headers: [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-T']],
+      body: '5\r\nhello\r\n0\r\nX-T: tv\r\n\r\n',
+    });
+    assert.equal(c.status, 200);
+    assert.equal(Buffer.from(c.json.body, 'base64').toString(), 'hello');
+    assert.deepEqual(c.json.trailers, ['X-T', 'tv']);
+  });
+
+  test('oversized headers give 431 like real Node', async () => {
+    const r = await h.request(be.port, { headers: { 'X-Big': 'a'.repeat(17000) } });
+    assert.equal(r.status, 431);
+  });
+
+  test('websocket directly', async () => {
+    const w = await h.websocket(be.port, '/wsdirect', { 'X-Hello': 'ws' });
+    assert.equal(w.status, 101);
+    assert.ok(w.acceptOk);
+    assert.equal(w.json.url, '/wsdirect');
+    assert.equal(w.json.headers['x-hello'], 'ws');
+  });
+});
+
+describe('apache + mod_proxy without the module', () => {
+  let be; let be6; let ap;
+
+  before(async () => {
+    be = await h.startBackend();
+    be6 = await h.startBackend({ host: '::1' });
+    ap = await h.startApache({
+      loadSecureHeaders: false,
+      tls: true,
+      h2: true,
+      ipv6: true,
+      modules: ['proxy_wstunnel'],
+      vars: { BACKEND: be.url, BACKEND6: be6.url },
+      body: [
+        'ProxyPass /app/ ${BACKEND}/',
+        'ProxyPass /app6/ ${BACKEND6}/',
+        'ProxyPass /ws/ ${BACKEND}/ upgrade=websocket',
+        h.tlsVhost('ProxyPass /app/ ${BACKEND}/'),
+      ].join('\n'),
+    });
+  });
+
+  after(async () => {
+    if (ap) await ap.stop();
+    if (be) await be.close();
+    if (be6) await be6.close();
+  });
+
+  test('GET is proxied and the backend echo comes back', async () => {
+    const n = be.requests.length;
+    const r = await h.request(ap.port, { path: '/app/hello?q=1', headers: { 'X-Test': 'one' } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json.method, 'GET');
+    assert.equal(r.json.url, '/hello?q=1');
+    assert.equal(r.json.headers['x-test'], 'one');
+    assert.equal(r.json.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(be.requests.length, n + 1);
+    assert.deepEqual(be.requests.at(-1), r.json);
+    // Without the module, a client-sent !~ header goes straight through:
+    const s = await h.request(ap.port, { path: '/app/spoof', headers: [['!~Passenger-Client-Address', '6.6.6.6']] });
+    assert.equal(s.status, 200);
+    assert.deepEqual(h.secureHeaders(s.json), [['!~Passenger-Client-Address', '6.6.6.6']]);
+  });
+
+  test('POST body round-trips (binary)', async () => {
+    const body = crypto.randomBytes(5000);
+    const r = await h.request(ap.port, { method: 'POST', path: '/app/post', body, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.method, 'POST');
+    assert.ok(Buffer.from(r.json.body, 'base64').equals(body));
+  });
+
+  test('backend status passes through', async () => {
+    const r = await h.request(ap.port, { path: '/app/status/503' });
+    assert.equal(r.status, 503);
+    assert.equal(r.json.url, '/status/503');
+  });
+
+  test('HTTP/1.0 request', async () => {
+    const r = await h.request10(ap.port, { path: '/app/ten' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, '/ten');
+    assert.equal(r.json.method, 'GET');
+  });
+
+  test('non-proxied request is served statically', async () => {
+    const r = await h.request(ap.port, { path: '/static.txt' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'static file\n');
+  });
+
+  test('keep-alive: 3 requests on one connection', async () => {
+    const n = be.requests.length;
+    const rs = await h.keepAlive(ap.port, [
+      { path: '/app/k1' },
+      { method: 'POST', path: '/app/k2', body: 'second' },
+      { path: '/app/k3', headers: { Connection: 'close' } },
+    ]);
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(rs.map((r) => r.json.url), ['/k1', '/k2', '/k3']);
+    assert.equal(Buffer.from(rs[1].json.body, 'base64').toString(), 'second');
+    assert.equal(new Set(rs.map((r) => r.localPort)).size, 1);
+    assert.equal(be.requests.length, n + 3);
+  });
+
+  test('raw(): pipelined requests', async () => {
+    const txt = await h.raw(ap.port,
+      'GET /app/p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /app/p2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const rs = h.parseResponses(txt);
+    assert.deepEqual(rs.map((r) => r.status), [200, 200]);
+    assert.deepEqual(rs.map((r) => r.json.url), ['/p1', '/p2']);
+  });
+
+  test('raw(): malformed request gets 400', async () => {
+    const txt = await h.raw(ap.port, 'GET /app/x HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+    assert.match(txt, /^HTTP\/1\.1 400 /);
+  });
+
+  test('WebSocket upgrade through ProxyPass upgrade=websocket', async () => {
+    const n = be.requests.length;
+    const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
+    assert.equal(w.status, 101);
+    assert.ok(w.acceptOk, 'Sec-WebSocket-Accept matches');
+    assert.equal(w.json.url, '/chat?room=1');
+    assert.equal(w.json.headers.upgrade.toLowerCase(), 'websocket');
+    assert.equal(w.json.headers['x-ws'], 'yes');
+    assert.equal(be.requests.length, n + 1);
+  });
+
+  test('IPv6 listener (and IPv6 backend)', async () => {
+    const r = await h.request(ap.port6, { host: '::1', path: '/app/v6' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, '/v6');
+    assert.equal(r.json.headers['x-forwarded-for'], '::1');
+    const r6 = await h.request(ap.port6, { host: '::1', path: '/app6/b6' });
+    assert.equal(r6.status, 200);
+    assert.equal(r6.json.url, '/b6');
+    assert.equal(be6.requests.at(-1).url, '/b6');
+  });
+
+  test('TLS (HTTP/1.1)', async () => {
+    const r = await h.request(ap.tlsPort, { tls: true, path: '/app/tls' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, '/tls');
+    const k = await h.keepAlive(ap.tlsPort, [{ path: '/app/t1' }, { path: '/app/t2' }], { tls: true });
+    assert.deepEqual(k.map((x) => x.json.url), ['/t1', '/t2']);
+  });
+
+  test('HTTP/2 over TLS', async () => {
+    const n = be.requests.length;
+    const r = await h.h2request(ap.tlsPort, { path: '/app/h2?z=9', headers: { 'x-h2': 'yes' } });
+    assert.equal(r.alpnProtocol, 'h2');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, '/h2?z=9');
+    assert.equal(r.json.headers['x-h2'], 'yes');
+    assert.equal(be.requests.length, n + 1);
+    assert.equal(be.requests.at(-1).url, '/h2?z=9');
+    const p = await h.h2request(ap.tlsPort, { method: 'POST', path: '/app/h2post', body: 'h2 body' });
+    assert.equal(p.status, 200);
+    assert.equal(Buffer.from(p.json.body, 'base64').toString(), 'h2 body');
+  });
+
+  test('logs are readable', () => {
+    assert.match(ap.accessLog(), /"GET \/app\/hello\?q=1 HTTP\/1\.1" 200/);
+    assert.match(ap.errorLog(), /resuming normal operations/);
+  });
+
+  test('graceful reload keeps serving', async () => {
+    await ap.reload();
+    const r = await h.request(ap.port, { path: '/app/after-reload' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.url, '/after-reload');
+    assert.match(ap.errorLog(), /Doing graceful restart/);
+  });
+});
+
+describe('configtest', () => {
+  test('good config passes, bad config fails with a message', async () => {
+    const ok = await h.configtest('ProxyPass /app/ http://127.0.0.1:9/', { loadSecureHeaders: false });
+    assert.equal(ok.code, 0, ok.output);
+    assert.match(ok.output, /Syntax OK/);
+    const bad = await h.configtest('NoSuchDirective on', { loadSecureHeaders: false });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.output, /NoSuchDirective/);
+  });
+});

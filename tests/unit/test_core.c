@@ -1,0 +1,320 @@
+/*
+ * Unit tests for sh_core.c, the httpd-free part of mod_secure_headers.
+ * Prints one TAP line per check; tests/unit.test.js builds and runs it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_general.h"
+#include "apr_base64.h"
+#include "apr_strings.h"
+
+#include "sh_core.h"
+
+static int checks, failures;
+
+static void check(int ok, const char *what)
+{
+    checks++;
+    if (!ok) {
+        failures++;
+    }
+    printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
+}
+
+static apr_table_t *table_of(apr_pool_t *p, const char *const *kv)
+{
+    apr_table_t *t = apr_table_make(p, 4);
+
+    for (; kv[0]; kv += 2) {
+        apr_table_addn(t, kv[0], kv[1]);
+    }
+    return t;
+}
+
+/* Decodes with APR's decoder: an oracle independent of ours. */
+static char *decode(apr_pool_t *p, const char *b64, int *len)
+{
+    char *out = apr_palloc(p, apr_base64_decode_len(b64) + 1);
+
+    *len = apr_base64_decode_binary((unsigned char *)out, b64);
+    return out;
+}
+
+static void test_names(apr_pool_t *p)
+{
+    static const char *const clean[] = {
+        "Host", "x", "X!~Foo", "y", "~!Foo", "z", "!Foo", "w", "~~", "v",
+        "Connection", "keep-alive, Upgrade", NULL
+    };
+    static const char *const forged[] = {
+        "Host", "x", "!~passenger-proto", "https", NULL
+    };
+    static const char *const bare[] = { "!~", "", NULL };
+    static const char *const by_connection[] = {
+        "Host", "x", "connection", "close,  !~Passenger-Client-Address", NULL
+    };
+
+    check(sh_is_secure_name("!~"), "\"!~\" alone is a secure name");
+    check(sh_is_secure_name("!~Passenger-Proto"), "!~Passenger-Proto");
+    check(!sh_is_secure_name("X!~Foo"), "X!~Foo is not");
+    check(!sh_is_secure_name("~!Foo"), "~!Foo is not");
+    check(!sh_is_secure_name("!Foo"), "!Foo is not");
+    check(!sh_is_secure_name("!"), "a lone ! is not");
+    check(!sh_is_secure_name(""), "the empty name is not");
+
+    check(sh_find_forbidden_header(table_of(p, clean)) == NULL,
+          "look-alikes and ordinary Connection tokens pass");
+    check(!strcmp(sh_find_forbidden_header(table_of(p, forged)),
+                  "!~passenger-proto"), "lower-case secure name is found");
+    check(sh_find_forbidden_header(table_of(p, bare)) != NULL,
+          "a header named just !~ is found");
+    check(sh_find_forbidden_header(table_of(p, by_connection)) != NULL,
+          "a Connection header naming a secure header is found");
+    check(sh_token_list_names_secure("a,b,\t!~x"), "token after a tab");
+    check(!sh_token_list_names_secure("a!~b, c"), "!~ inside a token");
+    check(!sh_token_list_names_secure(""), "empty token list");
+}
+
+static void test_strip(apr_pool_t *p)
+{
+    static const char *const kv[] = {
+        "A", "1", "!~Passenger-Proto", "https", "B", "2",
+        "!~passenger-proto", "http", "!~Other", "x", "C", "3", NULL
+    };
+    apr_table_t *t = table_of(p, kv);
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+
+    check(sh_strip_secure_headers(t) == 3, "three secure headers removed");
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    check(arr->nelts == 3 && !strcmp(e[0].key, "A") && !strcmp(e[1].key, "B")
+          && !strcmp(e[2].key, "C"), "the others keep their order");
+    check(sh_strip_secure_headers(t) == 0, "nothing left to strip");
+}
+
+static void test_base64(apr_pool_t *p)
+{
+    static const char *const rfc[][2] = {
+        { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+        { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+        { "foobar", "Zm9vYmFy" }
+    };
+    unsigned char buf[1024];
+    char ours[2048], portable[2048], apr[2048];
+    int all_same = 1, all_sizes = 1;
+    unsigned i, n;
+
+    for (i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
+        char *end = sh_base64_encode(ours, (const unsigned char *)rfc[i][0],
+                                     strlen(rfc[i][0]));
+        *end = '\0';
+        check(!strcmp(ours, rfc[i][1]),
+              apr_psprintf(p, "RFC 4648 vector \"%s\"", rfc[i][0]));
+    }
+    srand(7);
+    for (i = 0; i < sizeof(buf); i++) {
+        buf[i] = (unsigned char)(i < 256 ? (int)i : rand());
+    }
+    /* Every length around the vector loop's 12/16-byte steps, each start
+     * offset, every byte value. */
+    for (n = 0; n <= 700; n++) {
+        unsigned off;
+
+        for (off = 0; off < 4; off++) {
+            char *e1 = sh_base64_encode(ours, buf + off, n);
+            char *e2 = sh_base64_encode_portable(portable, buf + off, n);
+
+            *e1 = *e2 = '\0';
+            apr_base64_encode_binary(apr, buf + off, (int)n);
+            if (strcmp(ours, apr) || strcmp(portable, apr)) {
+                all_same = 0;
+            }
+            if ((apr_size_t)(e1 - ours) != sh_base64_len(n)) {
+                all_sizes = 0;
+            }
+        }
+    }
+    check(all_same, "fast and portable encoders equal APR's, 0..700 bytes");
+    check(all_sizes, "encoders write exactly sh_base64_len(n) bytes");
+}
+
+static void test_patterns(apr_pool_t *p)
+{
+    sh_pattern pat;
+
+    check(sh_pattern_compile(p, "", &pat) != NULL, "empty pattern refused");
+    check(sh_pattern_compile(p, "SSL_[A-Z", &pat) != NULL,
+          "unbalanced [ refused");
+    check(!sh_pattern_compile(p, "FOO", &pat) && pat.kind == SH_PATTERN_EXACT,
+          "FOO is exact");
+    check(sh_pattern_match(&pat, "foo") && !sh_pattern_match(&pat, "FOOD"),
+          "exact match ignores case, needs the whole name");
+    check(!sh_pattern_compile(p, "SSL_*", &pat)
+          && pat.kind == SH_PATTERN_PREFIX, "SSL_* is a prefix");
+    check(sh_pattern_match(&pat, "SSL_PROTOCOL") && sh_pattern_match(&pat, "SSL_")
+          && sh_pattern_match(&pat, "ssl_cipher")
+          && !sh_pattern_match(&pat, "XSSL_"), "prefix matching");
+    check(!sh_pattern_compile(p, "SSL_*_CERT*", &pat)
+          && pat.kind == SH_PATTERN_GLOB, "SSL_*_CERT* is a glob");
+    check(sh_pattern_match(&pat, "SSL_CLIENT_CERT")
+          && sh_pattern_match(&pat, "SSL_SERVER_CERT_CHAIN_0")
+          && !sh_pattern_match(&pat, "SSL_CIPHER"), "glob matching");
+    check(!sh_pattern_compile(p, "*PASS?ORD*", &pat)
+          && sh_pattern_match(&pat, "DB_PASSWORD_FILE"), "? and leading *");
+}
+
+static void test_filter(apr_pool_t *p)
+{
+    apr_array_header_t *inc = apr_array_make(p, 2, sizeof(sh_pattern));
+    apr_array_header_t *exc = apr_array_make(p, 2, sizeof(sh_pattern));
+    sh_env_filter f = { NULL, NULL };
+
+    check(!sh_env_wanted(NULL, "SCRIPT_NAME") && !sh_env_wanted(NULL, "PATH_INFO"),
+          "SCRIPT_NAME and PATH_INFO never sent");
+    check(sh_env_wanted(NULL, "script_name") && sh_env_wanted(NULL, "PATH_INFO2")
+          && sh_env_wanted(NULL, "SCRIPT_URL"),
+          "only those exact names are left out");
+    check(sh_env_wanted(&f, "ANY"), "empty filter wants everything");
+    sh_pattern_compile(p, "SSL_*_CERT*", apr_array_push(exc));
+    f.exclude = exc;
+    check(!sh_env_wanted(&f, "SSL_CLIENT_CERT") && sh_env_wanted(&f, "SSL_CIPHER"),
+          "exclusion");
+    sh_pattern_compile(p, "FOO", apr_array_push(inc));
+    sh_pattern_compile(p, "SSL_*", apr_array_push(inc));
+    f.include = inc;
+    check(sh_env_wanted(&f, "FOO") && sh_env_wanted(&f, "SSL_CIPHER")
+          && !sh_env_wanted(&f, "BAR") && !sh_env_wanted(&f, "SSL_SERVER_CERT"),
+          "inclusion, with exclusion winning");
+}
+
+static int pairs_equal(apr_pool_t *p, const char *b64, const char *const *kv,
+                       int n)
+{
+    int len, i;
+    char *raw = decode(p, b64, &len);
+    int at = 0;
+
+    for (i = 0; i < n; i++) {
+        size_t kl = strlen(kv[2 * i]), vl = strlen(kv[2 * i + 1]);
+
+        if (at + (int)(kl + vl + 2) > len
+            || memcmp(raw + at, kv[2 * i], kl + 1)
+            || memcmp(raw + at + kl + 1, kv[2 * i + 1], vl + 1)) {
+            return 0;
+        }
+        at += (int)(kl + vl + 2);
+    }
+    return at == len;
+}
+
+static void test_envvars(apr_pool_t *p)
+{
+    static const char *const none[] = { NULL };
+    static const char *const only_skipped[] = {
+        "SCRIPT_NAME", "/x", "PATH_INFO", "/y", NULL
+    };
+    static const char *const spec[] = {
+        "UA_SPECIAL", "yes", "SCRIPT_URL", "/", "SCRIPT_NAME", "/s",
+        "SCRIPT_URI", "http://127.0.0.1:8080/", "FOO", "bar", "EMPTY", "",
+        "PATH_INFO", "/p", "UTF8", "h\xc3\xa9llo \xe2\x86\x92", "FOO", "again",
+        NULL
+    };
+    static const char *const expected[] = {
+        "UA_SPECIAL", "yes", "SCRIPT_URL", "/",
+        "SCRIPT_URI", "http://127.0.0.1:8080/", "FOO", "bar", "EMPTY", "",
+        "UTF8", "h\xc3\xa9llo \xe2\x86\x92", "FOO", "again"
+    };
+    sh_envvars ev;
+    apr_table_t *t;
+    int i, ok;
+
+    sh_envvars_build(p, table_of(p, none), NULL, 0, &ev);
+    check(ev.value == NULL && ev.count == 0, "empty environment: no header");
+    sh_envvars_build(p, table_of(p, only_skipped), NULL, 0, &ev);
+    check(ev.value == NULL, "only SCRIPT_NAME/PATH_INFO: no header");
+
+    t = table_of(p, spec);
+    sh_envvars_build(p, t, NULL, 0, &ev);
+    check(ev.value && ev.count == 7
+          && pairs_equal(p, ev.value, expected, 7),
+          "table order, duplicates kept, UTF-8 and empty values byte-exact");
+    check(strlen(ev.value) == ev.value_len
+          && ev.value_len == sh_envvars_encoded_len(t, NULL),
+          "encoded_len predicts the value's length");
+
+    /* A NULL value (possible with apr_table_setn) encodes as empty. */
+    t = apr_table_make(p, 2);
+    apr_table_setn(t, "NULLVAL", NULL);
+    sh_envvars_build(p, t, NULL, 0, &ev);
+    {
+        static const char *const nv[] = { "NULLVAL", "" };
+        check(ev.value && pairs_equal(p, ev.value, nv, 1), "NULL value");
+    }
+
+    /* More variables than fit on the stack. */
+    t = apr_table_make(p, 200);
+    for (i = 0; i < 200; i++) {
+        apr_table_addn(t, apr_psprintf(p, "V%03d", i), apr_psprintf(p, "%d", i * 7));
+    }
+    sh_envvars_build(p, t, NULL, 0, &ev);
+    {
+        const char **kv = apr_palloc(p, 400 * sizeof(char *));
+        for (i = 0; i < 200; i++) {
+            kv[2 * i] = apr_psprintf(p, "V%03d", i);
+            kv[2 * i + 1] = apr_psprintf(p, "%d", i * 7);
+        }
+        check(ev.count == 200 && pairs_equal(p, ev.value, kv, 200),
+              "200 variables, in order");
+    }
+
+    /* The ceiling: largest go first, order of the rest kept. */
+    t = apr_table_make(p, 8);
+    apr_table_addn(t, "SMALL1", "a");
+    apr_table_addn(t, "BIG1", apr_pstrcat(p, "", memset(apr_pcalloc(p, 3001), 'x', 3000), NULL));
+    apr_table_addn(t, "SMALL2", "b");
+    apr_table_addn(t, "BIG2", apr_pstrcat(p, "", memset(apr_pcalloc(p, 2001), 'y', 2000), NULL));
+    apr_table_addn(t, "MID", apr_pstrcat(p, "", memset(apr_pcalloc(p, 201), 'z', 200), NULL));
+    sh_envvars_build(p, t, NULL, 1000, &ev);
+    {
+        static const char *const left[] = { "SMALL1", "a", "SMALL2", "b" };
+        ok = ev.omitted_count == 2 && !strcmp(ev.omitted[0], "BIG1")
+             && !strcmp(ev.omitted[1], "BIG2") && ev.omitted[2] == NULL
+             && ev.value_len <= 1000 && ev.count == 3;
+        check(ok, "ceiling drops the two largest, named in table order");
+        ok = ev.value && ev.count == 3;
+        if (ok) {
+            int len;
+            char *raw = decode(p, ev.value, &len);
+            ok = len == (int)ev.raw_len && !memcmp(raw, "SMALL1\0a\0SMALL2\0b\0MID\0", 22);
+        }
+        (void)left;
+        check(ok, "what remains keeps table order");
+    }
+    sh_envvars_build(p, t, NULL, 8, &ev);
+    check(ev.value == NULL && ev.omitted_count == 5,
+          "a ceiling below any variable sends no header and names all");
+    sh_envvars_build(p, t, NULL, 100000, &ev);
+    check(ev.omitted_count == 0 && ev.count == 5, "a ceiling not reached");
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    test_names(p);
+    test_strip(p);
+    test_base64(p);
+    test_patterns(p);
+    test_filter(p);
+    test_envvars(p);
+    printf("1..%d\n# %d passed, %d failed\n", checks, checks - failures,
+           failures);
+    apr_pool_destroy(p);
+    apr_terminate();
+    return failures ? 1 : 0;
+}
