@@ -397,6 +397,12 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
         raw = sh_drop_largest(p, pieces, count, raw, max_value_len, out);
     }
     if (raw == 0) {
+        /* Passenger sends the header, empty, whenever the environment has
+         * any entry at all, even one it leaves out; applications may tell
+         * "no environment" from "nothing sent" by it. */
+        if (arr->nelts > 0) {
+            out->value = "";
+        }
         return;
     }
 

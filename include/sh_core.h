@@ -74,7 +74,9 @@ char *sh_base64_encode_portable(char *dst, const unsigned char *src,
                                 apr_size_t n);
 
 typedef struct {
-    const char *value;      /* NUL-terminated base64, or NULL: send nothing */
+    const char *value;      /* NUL-terminated base64; "" when the environment
+                             * has entries but none is sent; NULL when it
+                             * is empty (then no header, as with Passenger) */
     apr_size_t value_len;
     apr_size_t raw_len;     /* bytes of name NUL value NUL ... encoded */
     int count;              /* variables encoded */

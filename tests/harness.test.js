@@ -85,22 +85,26 @@ describe('backend (direct, no apache)', () => {
 });
 
 describe('apache + mod_proxy without the module', () => {
-  let be; let be6; let ap;
+  let be; let be6; let bews; let ap;
 
   before(async () => {
     be = await h.startBackend();
     be6 = await h.startBackend({ host: '::1' });
+    // A separate backend for WebSocket: a second ProxyPass to the SAME URL
+    // shares the first one's worker and its upgrade= parameter is ignored
+    // (AH01146 "Ignoring parameter ... because of worker sharing").
+    bews = await h.startBackend();
     ap = await h.startApache({
       loadSecureHeaders: false,
       tls: true,
       h2: true,
       ipv6: true,
       modules: ['proxy_wstunnel'],
-      vars: { BACKEND: be.url, BACKEND6: be6.url },
+      vars: { BACKEND: be.url, BACKEND6: be6.url, WSBACKEND: bews.url },
       body: [
         'ProxyPass /app/ ${BACKEND}/',
         'ProxyPass /app6/ ${BACKEND6}/',
-        'ProxyPass /ws/ ${BACKEND}/ upgrade=websocket',
+        'ProxyPass /ws/ ${WSBACKEND}/ upgrade=websocket',
         h.tlsVhost('ProxyPass /app/ ${BACKEND}/'),
       ].join('\n'),
     });
@@ -110,6 +114,7 @@ describe('apache + mod_proxy without the module', () => {
     if (ap) await ap.stop();
     if (be) await be.close();
     if (be6) await be6.close();
+    if (bews) await bews.close();
   });
 
   test('GET is proxied and the backend echo comes back', async () => {
@@ -183,14 +188,14 @@ describe('apache + mod_proxy without the module', () => {
   });
 
   test('WebSocket upgrade through ProxyPass upgrade=websocket', async () => {
-    const n = be.requests.length;
+    const n = bews.requests.length;
     const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
     assert.equal(w.status, 101);
     assert.ok(w.acceptOk, 'Sec-WebSocket-Accept matches');
     assert.equal(w.json.url, '/chat?room=1');
     assert.equal(w.json.headers.upgrade.toLowerCase(), 'websocket');
     assert.equal(w.json.headers['x-ws'], 'yes');
-    assert.equal(be.requests.length, n + 1);
+    assert.equal(bews.requests.length, n + 1);
   });
 
   test('IPv6 listener (and IPv6 backend)', async () => {
@@ -227,6 +232,7 @@ describe('apache + mod_proxy without the module', () => {
   });
 
   test('logs are readable', () => {
+    assert.doesNotMatch(ap.errorLog(), /AH01146/);
     assert.match(ap.accessLog(), /"GET \/app\/hello\?q=1 HTTP\/1\.1" 200/);
     assert.match(ap.errorLog(), /resuming normal operations/);
   });

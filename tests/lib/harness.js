@@ -156,10 +156,8 @@ function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
     socket.end(wsFrame(Buffer.from([0x03, 0xe8]), 0x8)); // close 1000
   });
 
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  // No 'clientError' listener: node's default answers 400 / 431 (header
+  // overflow) exactly as a real Node.js application would.
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -774,8 +772,9 @@ function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, ho
   return new Promise((resolve, reject) => {
     const session = http2.connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
     let settled = false;
-    const fail = (e) => { if (!settled) { settled = true; session.destroy(); reject(e); } };
-    const timer = setTimeout(() => fail(new Error(`h2 timeout after ${timeout} ms`)), timeout);
+    let timer = null;
+    const fail = (e) => { clearTimeout(timer); if (!settled) { settled = true; session.destroy(); reject(e); } };
+    timer = setTimeout(() => fail(new Error(`h2 timeout after ${timeout} ms`)), timeout);
     session.on('error', fail);
     const reqHeaders = Object.assign({ ':method': method, ':path': p }, headers);
     let stream;
