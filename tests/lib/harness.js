@@ -13,7 +13,8 @@ const crypto = require('node:crypto');
 const { spawn, execFileSync } = require('node:child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
-const MODULE_PATH = path.join(REPO, '.libs', 'mod_secure_headers.so');
+// SHTEST_MODULE: another build of the module (make test-asan builds one).
+const MODULE_PATH = process.env.SHTEST_MODULE || path.join(REPO, '.libs', 'mod_secure_headers.so');
 const APACHE_BIN = process.env.SHTEST_APACHE || '/usr/sbin/apache2';
 const MODULES_DIR = process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules';
 const MODS_AVAILABLE = '/etc/apache2/mods-available';
@@ -321,6 +322,9 @@ function apacheEnv() {
   }
   env.LANG = 'C';
   env.LC_ALL = 'C';
+  // `make test-asan`: the sanitizer runtime must be loaded before the
+  // instrumented module, and only into Apache, not into node.
+  if (process.env.SHTEST_APACHE_PRELOAD) env.LD_PRELOAD = process.env.SHTEST_APACHE_PRELOAD;
   return env;
 }
 
@@ -364,7 +368,13 @@ async function startApacheOnce(opts) {
   const cfg = await prepareConfig(opts);
   const { dir, confPath } = cfg;
   const outFd = fs.openSync(path.join(dir, 'stderr'), 'a');
-  const child = spawn(APACHE_BIN, ['-f', confPath, '-DFOREGROUND'], {
+  // `make test-valgrind`: SHTEST_APACHE_WRAPPER="valgrind ..." runs a
+  // single-process Apache (-X) under the wrapper.
+  const wrapper = (process.env.SHTEST_APACHE_WRAPPER || '').split(/\s+/).filter(Boolean);
+  const argv = wrapper.length
+    ? [...wrapper.slice(1), APACHE_BIN, '-f', confPath, '-X']
+    : ['-f', confPath, '-DFOREGROUND'];
+  const child = spawn(wrapper.length ? wrapper[0] : APACHE_BIN, argv, {
     env: apacheEnv(), stdio: ['ignore', outFd, outFd], detached: true,
   });
   fs.closeSync(outFd);
@@ -386,7 +396,7 @@ async function startApacheOnce(opts) {
   if (cfg.tlsPort) endpoints.push(['127.0.0.1', cfg.tlsPort]);
   if (cfg.port6) endpoints.push(['::1', cfg.port6]);
 
-  const deadline = Date.now() + (opts.startTimeout || 10000);
+  const deadline = Date.now() + (opts.startTimeout || (wrapper.length ? 60000 : 10000));
   const pending = new Set(endpoints.map((e) => e.join('|')));
   while (pending.size) {
     if (exited) {
