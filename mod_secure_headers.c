@@ -189,12 +189,19 @@ static sh_env_filter sh_filter_of(const sh_dir_conf *conf)
 
 /* Runs before every other post_read_request hook (mod_remoteip,
  * mod_setenvif, ...), so nothing acts on a request that carries a forged
- * secure header. Internal redirects and subrequests copy the headers of a
- * request that already passed here. */
+ * secure header. httpd runs this hook again for internal redirects, on the
+ * headers of a request that already passed here: by then a "!~" header can
+ * only have come from the server's own configuration (RequestHeader), and
+ * the proxy hook replaces it anyway, so only the client's request is
+ * judged. */
 static int sh_refuse_forged_headers(request_rec *r)
 {
-    const char *name = sh_find_forbidden_header(r->headers_in);
+    const char *name;
 
+    if (!ap_is_initial_req(r)) {
+        return DECLINED;
+    }
+    name = sh_find_forbidden_header(r->headers_in);
     if (name == NULL) {
         return DECLINED;
     }
