@@ -96,18 +96,33 @@ static void *sh_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
-static const char *sh_set_enabled(cmd_parms *cmd, void *dconf, int flag)
+/* AP_INIT_FLAG's own message does not repeat the bad value; parse On/Off
+ * here so that configtest names both the directive and the value. */
+static const char *sh_parse_on_off(cmd_parms *cmd, const char *arg, int *out)
 {
-    (void)cmd;
-    ((sh_dir_conf *)dconf)->enabled = flag;
+    if (!strcasecmp(arg, "On")) {
+        *out = 1;
+    }
+    else if (!strcasecmp(arg, "Off")) {
+        *out = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither On nor Off",
+                            cmd->cmd->name, arg);
+    }
     return NULL;
 }
 
-static const char *sh_set_xforwarded(cmd_parms *cmd, void *dconf, int flag)
+static const char *sh_set_enabled(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
 {
-    (void)cmd;
-    ((sh_dir_conf *)dconf)->xforwarded = flag;
-    return NULL;
+    return sh_parse_on_off(cmd, arg, &((sh_dir_conf *)dconf)->enabled);
+}
+
+static const char *sh_set_xforwarded(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    return sh_parse_on_off(cmd, arg, &((sh_dir_conf *)dconf)->xforwarded);
 }
 
 static const char *sh_add_pattern(cmd_parms *cmd, apr_array_header_t *list,
@@ -217,12 +232,9 @@ static int sh_refuse_forged_headers(request_rec *r)
 
 /* --- adding the secure headers ----------------------------------------- */
 
-static int sh_wanted_for(const request_rec *r, const sh_dir_conf *conf)
+static int sh_enabled_for(const request_rec *r, const sh_dir_conf *conf)
 {
-    /* Forward proxying sends requests to arbitrary hosts: never leak the
-     * environment there. */
-    return r->proxyreq == PROXYREQ_REVERSE
-           && conf->enabled != 0
+    return conf->enabled != 0
            && apr_table_get(r->subprocess_env, SECURE_HEADERS_OFF_ENV) == NULL;
 }
 
@@ -272,10 +284,12 @@ static void sh_set_trustworthy_forwarded(request_rec *r, apr_table_t *out,
                                          int https)
 {
     apr_port_t port = ap_get_server_port(r);
-    apr_port_t default_port = https ? DEFAULT_HTTPS_PORT : DEFAULT_HTTP_PORT;
     const char *host = ap_get_server_name_for_url(r);
 
-    if (port != default_port) {
+    /* Compared with the default of the connection Apache served, not of
+     * the scheme reported: behind a TLS terminator the client's https
+     * request arrives on port 80, and "host:80" would be wrong for it. */
+    if (port != ap_default_port(r)) {
         host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
     }
     /* Express takes the left-most value; one value leaves no room for a
@@ -303,16 +317,14 @@ static void sh_log_added(request_rec *r, int https, const sh_envvars *ev)
 }
 
 /*
- * mod_proxy's fixups hook: r->headers_in is the copy mod_proxy is about to
- * send to the backend, already cleared of hop-by-hop headers. Whatever
- * "!~" header is in it (a RequestHeader rule, a stale copy carried across
- * an internal redirect) goes, so each request carries exactly one copy of
- * each secure header, computed for that request.
+ * Replaces every "!~" header in "out" (a RequestHeader rule, a stale copy
+ * carried across an internal redirect, a merged trailer) with the module's
+ * own, so each forwarded request carries exactly one copy of each secure
+ * header, computed for that request.
  */
-static int sh_add_secure_headers(request_rec *r)
+static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
 {
     const sh_dir_conf *conf;
-    apr_table_t *out = r->headers_in;
     sh_env_filter filter;
     sh_envvars ev;
     int https;
@@ -320,8 +332,8 @@ static int sh_add_secure_headers(request_rec *r)
     sh_strip_secure_headers(out);
 
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
-    if (!sh_wanted_for(r, conf)) {
-        return DECLINED;
+    if (!sh_enabled_for(r, conf)) {
+        return;
     }
 
     https = sh_is_https(r);
@@ -346,17 +358,50 @@ static int sh_add_secure_headers(request_rec *r)
     if (APLOGrdebug(r)) {
         sh_log_added(r, https, &ev);
     }
+}
+
+/*
+ * mod_proxy's fixups hook, run by mod_proxy_http (http, https, ws, wss,
+ * unix sockets, balancer members of those) inside ap_proxy_create_hdrbrgd:
+ * r->headers_in is then the copy about to be sent, already cleared of
+ * hop-by-hop headers, and every environment writer has run, including
+ * mod_proxy's own (BALANCER_*).
+ */
+static int sh_proxy_fixup(request_rec *r)
+{
+    /* Forward proxying sends requests to arbitrary hosts: never leak the
+     * environment there. */
+    if (r->proxyreq == PROXYREQ_REVERSE) {
+        sh_apply_secure_headers(r, r->headers_in);
+    }
+    else {
+        sh_strip_secure_headers(r->headers_in);
+    }
     return OK;
 }
 
 /* Whether mod_proxy will handle this request as a reverse proxy: set by
  * ProxyPass and RewriteRule [P] (proxyreq), or by SetHandler "proxy:...",
  * which mod_proxy only turns into a proxy request in its handler. */
-static int sh_will_reverse_proxy(const request_rec *r)
+static const char *sh_reverse_proxy_target(const request_rec *r)
 {
-    return r->proxyreq == PROXYREQ_REVERSE
-           || (r->proxyreq == PROXYREQ_NONE && r->handler
-               && !strncmp(r->handler, "proxy:", 6));
+    if (r->proxyreq == PROXYREQ_REVERSE && r->filename
+        && !strncmp(r->filename, "proxy:", 6)) {
+        return r->filename + 6;
+    }
+    if (r->proxyreq == PROXYREQ_NONE && r->handler
+        && !strncmp(r->handler, "proxy:", 6)) {
+        return r->handler + 6;
+    }
+    return NULL;
+}
+
+/* mod_proxy_http2 builds its request straight from r->headers_in and never
+ * runs mod_proxy's fixups hook, so h2:// and h2c:// targets get their
+ * headers here instead. */
+static int sh_bypasses_proxy_fixups(const char *target)
+{
+    return !strncasecmp(target, "h2:", 3) || !strncasecmp(target, "h2c:", 4);
 }
 
 /*
@@ -366,39 +411,52 @@ static int sh_will_reverse_proxy(const request_rec *r)
  * the one the proxy hook encodes, but for what mod_proxy itself adds later
  * (a balancer's BALANCER_* variables), which the proxy hook then omits.
  */
-static int sh_refuse_oversize_environment(request_rec *r)
+static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
 {
-    const sh_dir_conf *conf = ap_get_module_config(r->per_dir_config,
-                                                   &secure_headers_module);
-    sh_env_filter filter;
-    apr_size_t len, ceiling;
+    sh_env_filter filter = sh_filter_of(conf);
+    apr_size_t ceiling = sh_env_ceiling(conf);
+    apr_size_t len;
 
-    if (conf->oversize != SH_OVERSIZE_REJECT || conf->enabled == 0
-        || !sh_will_reverse_proxy(r)
-        || apr_table_get(r->subprocess_env, SECURE_HEADERS_OFF_ENV)) {
-        return DECLINED;
+    if (conf->oversize != SH_OVERSIZE_REJECT || ceiling == 0) {
+        return 0;
     }
-    ceiling = sh_env_ceiling(conf);
-    filter = sh_filter_of(conf);
-    len = ceiling ? sh_envvars_encoded_len(r->subprocess_env, &filter) : 0;
+    len = sh_envvars_encoded_len(r->subprocess_env, &filter);
     if (len <= ceiling) {
-        return DECLINED;
+        return 0;
     }
     ap_log_rerror(APLOG_MARK, sh_oversize_log_level(), 0, r,
                   "%s would be %" APR_SIZE_T_FMT " bytes, more than "
                   "SecureHeadersEnvMaxSize (%" APR_SIZE_T_FMT "): refusing "
                   "the request (SecureHeadersEnvOversize Reject)",
                   SECURE_HEADERS_ENVVARS, len, ceiling);
-    return HTTP_INTERNAL_SERVER_ERROR;
+    return 1;
+}
+
+static int sh_fixups(request_rec *r)
+{
+    const char *target = sh_reverse_proxy_target(r);
+    const sh_dir_conf *conf;
+
+    if (target == NULL) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
+    if (sh_enabled_for(r, conf) && sh_environment_too_large(r, conf)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (sh_bypasses_proxy_fixups(target)) {
+        sh_apply_secure_headers(r, r->headers_in);
+    }
+    return DECLINED;
 }
 
 /* --- start-up ---------------------------------------------------------- */
 
 static void sh_register_hooks(apr_pool_t *p)
 {
-    /* Fixups that change the environment must all have run before the
-     * oversize check measures it; REALLY_LAST alone would not order us
-     * against modules that also ask for it. */
+    /* Fixups that change the environment or the headers must all have run
+     * before ours measures and encodes it; REALLY_LAST alone would not order
+     * us against modules that also ask for it. */
     static const char *const env_writers[] = {
         "mod_setenvif.c", "mod_env.c", "mod_rewrite.c", "mod_ssl.c",
         "mod_headers.c", NULL
@@ -412,24 +470,23 @@ static void sh_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_post_read_request(sh_refuse_forged_headers, NULL, later_readers,
                               APR_HOOK_REALLY_FIRST);
-    ap_hook_fixups(sh_refuse_oversize_environment, env_writers, NULL,
-                   APR_HOOK_REALLY_LAST);
+    ap_hook_fixups(sh_fixups, env_writers, NULL, APR_HOOK_REALLY_LAST);
     /* An optional hook, registered by name: the module loads and refuses
      * forged headers whether mod_proxy is loaded before it, after it, or
      * not at all. Really last, so that any other proxy fixup that touches
      * the headers runs before the "!~" ones are replaced. */
-    APR_OPTIONAL_HOOK(proxy, fixups, sh_add_secure_headers, NULL, NULL,
+    APR_OPTIONAL_HOOK(proxy, fixups, sh_proxy_fixup, NULL, NULL,
                       APR_HOOK_REALLY_LAST);
 }
 
 static const command_rec sh_cmds[] = {
-    AP_INIT_FLAG("SecureHeaders", sh_set_enabled, NULL,
-                 RSRC_CONF | ACCESS_CONF,
-                 "On (default) to add !~Passenger-Proto, "
-                 "!~Passenger-Client-Address and !~Passenger-Envvars to "
-                 "requests proxied from this server, virtual host or "
-                 "location; Off to send none. Client requests carrying "
-                 "\"!~\" headers are refused everywhere either way."),
+    AP_INIT_TAKE1("SecureHeaders", sh_set_enabled, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "On (default) to add !~Passenger-Proto, "
+                  "!~Passenger-Client-Address and !~Passenger-Envvars to "
+                  "requests proxied from this server, virtual host or "
+                  "location; Off to send none. Client requests carrying "
+                  "\"!~\" headers are refused everywhere either way."),
     AP_INIT_ITERATE("SecureHeadersEnvInclude", sh_add_include, NULL,
                     RSRC_CONF | ACCESS_CONF,
                     "One or more environment variable names or wildcard "
@@ -455,13 +512,13 @@ static const command_rec sh_cmds[] = {
                   "SecureHeadersEnvMaxSize: Omit (default) leaves the "
                   "largest variables out and logs their names; Reject "
                   "answers 500 without contacting the backend."),
-    AP_INIT_FLAG("SecureHeadersXForwarded", sh_set_xforwarded, NULL,
-                 RSRC_CONF | ACCESS_CONF,
-                 "On to replace X-Forwarded-Proto, X-Forwarded-Host and "
-                 "X-Forwarded-For on proxied requests with the values this "
-                 "server knows to be true, so that frameworks trusting the "
-                 "proxy (Express's 'trust proxy') cannot be fooled by a "
-                 "client; Off (default) leaves them to mod_proxy."),
+    AP_INIT_TAKE1("SecureHeadersXForwarded", sh_set_xforwarded, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "On to replace X-Forwarded-Proto, X-Forwarded-Host and "
+                  "X-Forwarded-For on proxied requests with the values this "
+                  "server knows to be true, so that frameworks trusting the "
+                  "proxy (Express's 'trust proxy') cannot be fooled by a "
+                  "client; Off (default) leaves them to mod_proxy."),
     AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
 };
 
