@@ -437,6 +437,10 @@ async function startApacheOnce(opts) {
     get exited() { return exited; },
     async stop() {
       if (stopping) return stopping;
+      // Apache is an unref'd child and the waits below use unref'd timers:
+      // keep the event loop alive until it is gone, or an after() hook that
+      // awaits stop() with nothing else pending is cancelled by node:test.
+      const keepAlive = setInterval(() => {}, 1000);
       stopping = (async () => {
         if (!exited) {
           try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
@@ -450,7 +454,7 @@ async function startApacheOnce(opts) {
         try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
         liveApaches.delete(pid);
         return exited;
-      })();
+      })().finally(() => clearInterval(keepAlive));
       return stopping;
     },
     async reload({ timeout = 10000 } = {}) {
