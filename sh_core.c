@@ -107,7 +107,10 @@ const char *sh_pattern_compile(apr_pool_t *p, const char *text,
         return "an empty name or pattern matches nothing";
     }
     for (s = text; *s; s++) {
-        if (*s == '[') {
+        if (*s == '\\' && s[1]) {
+            s++;                /* an escaped character is never syntax */
+        }
+        else if (*s == '[') {
             brackets++;
         }
         else if (*s == ']' && brackets > 0) {
@@ -120,7 +123,13 @@ const char *sh_pattern_compile(apr_pool_t *p, const char *text,
 
     out->text = apr_pstrdup(p, text);
     out->len = len;
-    if (!apr_fnmatch_test(text)) {
+    /* apr_fnmatch_test() calls "\\*" plain text, but fnmatch still reads
+     * the backslash as an escape: only backslash-free text may be
+     * compared literally. */
+    if (strchr(text, '\\')) {
+        out->kind = SH_PATTERN_GLOB;
+    }
+    else if (!apr_fnmatch_test(text)) {
         out->kind = SH_PATTERN_EXACT;
     }
     else if (star == text + len - 1 && !apr_fnmatch_test(
@@ -308,33 +317,38 @@ static apr_size_t sh_piece_size(const sh_piece *piece)
     return piece->klen + piece->vlen + 2;
 }
 
+typedef struct {
+    apr_size_t size;
+    int index;
+} sh_ranked;
+
+static int sh_larger_first(const void *a, const void *b)
+{
+    const sh_ranked *ra = a, *rb = b;
+
+    if (ra->size != rb->size) {
+        return ra->size > rb->size ? -1 : 1;
+    }
+    return ra->index - rb->index;   /* ties leave in table order */
+}
+
 /* Leaves out the largest variables until the encoding fits; returns the
  * raw length that remains and names the omitted ones in *out. */
 static apr_size_t sh_drop_largest(apr_pool_t *p, sh_piece *pieces, int count,
                                   apr_size_t raw, apr_size_t max,
                                   sh_envvars *out)
 {
-    int *order = apr_palloc(p, count * sizeof(int));
+    sh_ranked *order = apr_palloc(p, count * sizeof(*order));
     int i, k;
 
     for (i = 0; i < count; i++) {
-        order[i] = i;
+        order[i].size = sh_piece_size(&pieces[i]);
+        order[i].index = i;
     }
-    /* Largest first, ties in table order. An insertion sort: qsort has no
-     * context argument (threads share statics), and this runs only when a
-     * ceiling is hit. */
-    for (i = 1; i < count; i++) {
-        int cur = order[i];
-        apr_size_t cs = sh_piece_size(&pieces[cur]);
-
-        for (k = i - 1; k >= 0 && sh_piece_size(&pieces[order[k]]) < cs; k--) {
-            order[k + 1] = order[k];
-        }
-        order[k + 1] = cur;
-    }
+    qsort(order, count, sizeof(*order), sh_larger_first);
     for (i = 0; i < count && sh_base64_len(raw) > max; i++) {
-        pieces[order[i]].dropped = 1;
-        raw -= sh_piece_size(&pieces[order[i]]);
+        pieces[order[i].index].dropped = 1;
+        raw -= order[i].size;
         out->omitted_count++;
     }
     out->omitted = apr_palloc(p, (out->omitted_count + 1) * sizeof(char *));

@@ -164,6 +164,11 @@ static void test_patterns(apr_pool_t *p)
           && !sh_pattern_match(&pat, "SSL_CIPHER"), "glob matching");
     check(!sh_pattern_compile(p, "*PASS?ORD*", &pat)
           && sh_pattern_match(&pat, "DB_PASSWORD_FILE"), "? and leading *");
+    check(!sh_pattern_compile(p, "A\\*B", &pat) && pat.kind == SH_PATTERN_GLOB
+          && sh_pattern_match(&pat, "A*B") && !sh_pattern_match(&pat, "AxB"),
+          "a backslash escapes as in fnmatch, not compared literally");
+    check(!sh_pattern_compile(p, "FOO\\[", &pat)
+          && sh_pattern_match(&pat, "foo["), "an escaped [ needs no ]");
 }
 
 static void test_filter(apr_pool_t *p)
