@@ -398,10 +398,13 @@ static const char *sh_reverse_proxy_target(const request_rec *r)
 
 /* mod_proxy_http2 builds its request straight from r->headers_in and never
  * runs mod_proxy's fixups hook, so h2:// and h2c:// targets get their
- * headers here instead. */
+ * headers here instead. The first two letters rule out every other scheme
+ * on the path of each proxied request. */
 static int sh_bypasses_proxy_fixups(const char *target)
 {
-    return !strncasecmp(target, "h2:", 3) || !strncasecmp(target, "h2c:", 4);
+    return (target[0] | 0x20) == 'h' && target[1] == '2'
+           && (target[2] == ':' || ((target[2] | 0x20) == 'c'
+                                    && target[3] == ':'));
 }
 
 /*
@@ -441,7 +444,8 @@ static int sh_fixups(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
-    if (sh_enabled_for(r, conf) && sh_environment_too_large(r, conf)) {
+    if (conf->oversize == SH_OVERSIZE_REJECT && sh_enabled_for(r, conf)
+        && sh_environment_too_large(r, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (sh_bypasses_proxy_fixups(target)) {

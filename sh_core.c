@@ -170,17 +170,17 @@ static int sh_any_pattern_matches(const apr_array_header_t *patterns,
     return 0;
 }
 
-int sh_env_wanted(const sh_env_filter *filter, const char *name)
+/* Passenger leaves these two out because it rebuilds them itself; an
+ * application written for it must see the same set. The length, known to
+ * the caller, settles almost every name without a compare. */
+static int sh_passenger_skips(const char *name, apr_size_t len)
 {
-    /* Passenger leaves these two out because it rebuilds them itself; an
-     * application written for it must see the same set. */
-    if ((name[0] == 'S' && strcmp(name, "SCRIPT_NAME") == 0)
-        || (name[0] == 'P' && strcmp(name, "PATH_INFO") == 0)) {
-        return 0;
-    }
-    if (filter == NULL) {
-        return 1;
-    }
+    return (len == 11 && memcmp(name, "SCRIPT_NAME", 11) == 0)
+           || (len == 9 && memcmp(name, "PATH_INFO", 9) == 0);
+}
+
+static int sh_filter_passes(const sh_env_filter *filter, const char *name)
+{
     if (filter->include && filter->include->nelts
         && !sh_any_pattern_matches(filter->include, name)) {
         return 0;
@@ -190,6 +190,24 @@ int sh_env_wanted(const sh_env_filter *filter, const char *name)
         return 0;
     }
     return 1;
+}
+
+/* Whether a filter can leave anything out; NULL when not, so the loops
+ * below skip it entirely in the default configuration. */
+static const sh_env_filter *sh_effective_filter(const sh_env_filter *filter)
+{
+    if (filter && ((filter->include && filter->include->nelts)
+                   || (filter->exclude && filter->exclude->nelts))) {
+        return filter;
+    }
+    return NULL;
+}
+
+int sh_env_wanted(const sh_env_filter *filter, const char *name)
+{
+    filter = sh_effective_filter(filter);
+    return !sh_passenger_skips(name, strlen(name))
+           && (filter == NULL || sh_filter_passes(filter, name));
 }
 
 /* --- base64 ------------------------------------------------------------ */
@@ -229,69 +247,164 @@ char *sh_base64_encode_portable(char *dst, const unsigned char *src,
 
 #ifdef SH_HAVE_X86
 /*
- * Sixteen characters from twelve bytes per step with SSSE3: a byte shuffle
- * puts each 3-byte group into a 32-bit lane, two multiplies move the four
- * 6-bit fields into their own bytes, and a 16-entry shuffle table adds the
- * offset that turns each field into its ASCII character. This is the
- * well-known vector method; measured in bench/ it costs a small fraction
- * of the portable loop's instructions per byte.
+ * Sixteen characters from twelve bytes per step: a byte shuffle puts each
+ * 3-byte group into a 32-bit lane, two multiplies move the four 6-bit
+ * fields into their own bytes, and a 16-entry shuffle table adds the offset
+ * that turns each field into its ASCII character. This is the well-known
+ * vector method; bench/ measures it against the portable loop and APR.
+ * The AVX2 variant does two such steps at once.
  */
+#define SH_B64_OFFSETS \
+    'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, \
+    '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, \
+    '/' - 63, 'A', 0, 0
+#define SH_B64_SPREAD 1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10
+
+/* Offsets per class: 0 for 26..51 ('a'), 1..10 for 52..61 (digits),
+ * 11 for 62 ('+'), 12 for 63 ('/'), 13 for 0..25 ('A'). */
+__attribute__((target("ssse3")))
+static inline __m128i sh_b64_block_ssse3(__m128i in)
+{
+    __m128i ac, bd, idx, cls;
+
+    in = _mm_shuffle_epi8(in, _mm_setr_epi8(SH_B64_SPREAD));
+    ac = _mm_mulhi_epu16(_mm_and_si128(in, _mm_set1_epi32(0x0fc0fc00)),
+                         _mm_set1_epi32(0x04000040));
+    bd = _mm_mullo_epi16(_mm_and_si128(in, _mm_set1_epi32(0x003f03f0)),
+                         _mm_set1_epi32(0x01000010));
+    idx = _mm_or_si128(ac, bd);
+    cls = _mm_or_si128(_mm_subs_epu8(idx, _mm_set1_epi8(51)),
+                       _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), idx),
+                                     _mm_set1_epi8(13)));
+    return _mm_add_epi8(_mm_shuffle_epi8(_mm_setr_epi8(SH_B64_OFFSETS), cls),
+                        idx);
+}
+
+/* The last bytes (fewer than 16) go through one or two vector steps from a
+ * zero-filled copy: zero bits are exactly what base64 pads a short group
+ * with, so only the '=' signs remain to be written. */
+__attribute__((target("ssse3")))
+static char *sh_base64_tail_ssse3(char *dst, const unsigned char *src,
+                                  apr_size_t n)
+{
+    while (n) {
+        unsigned char in[16] = { 0 };
+        char out[16];
+        apr_size_t take = n < 12 ? n : 12;
+        apr_size_t chars = sh_base64_len(take);
+
+        memcpy(in, src, take);
+        _mm_storeu_si128((__m128i *)out,
+                         sh_b64_block_ssse3(_mm_loadu_si128((__m128i *)in)));
+        memcpy(dst, out, chars);
+        if (take % 3) {
+            dst[chars - 1] = '=';
+            if (take % 3 == 1) {
+                dst[chars - 2] = '=';
+            }
+        }
+        dst += chars;
+        src += take;
+        n -= take;
+    }
+    return dst;
+}
+
 __attribute__((target("ssse3")))
 static char *sh_base64_encode_ssse3(char *dst, const unsigned char *src,
                                     apr_size_t n)
 {
-    const __m128i spread = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4,
-                                         7, 6, 8, 7, 10, 9, 11, 10);
-    const __m128i mask_ac = _mm_set1_epi32(0x0fc0fc00);
-    const __m128i mul_ac = _mm_set1_epi32(0x04000040);
-    const __m128i mask_bd = _mm_set1_epi32(0x003f03f0);
-    const __m128i mul_bd = _mm_set1_epi32(0x01000010);
-    /* Offset to add per class: index 0 for 26..51 ('a'), 1..10 for
-     * 52..61 (digits), 11 for 62 ('+'), 12 for 63 ('/'), 13 for 0..25. */
-    const __m128i offsets = _mm_setr_epi8(
-        'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-        '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62,
-        '/' - 63, 'A', 0, 0);
-    const __m128i n51 = _mm_set1_epi8(51);
-    const __m128i n26 = _mm_set1_epi8(26);
-    const __m128i n13 = _mm_set1_epi8(13);
-
     /* Each step loads 16 bytes but uses 12: stop while 16 remain. */
     while (n >= 16) {
-        __m128i in = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)src),
-                                      spread);
-        __m128i ac = _mm_mulhi_epu16(_mm_and_si128(in, mask_ac), mul_ac);
-        __m128i bd = _mm_mullo_epi16(_mm_and_si128(in, mask_bd), mul_bd);
-        __m128i idx = _mm_or_si128(ac, bd);
-        __m128i cls = _mm_subs_epu8(idx, n51);
-        __m128i upper = _mm_cmpgt_epi8(n26, idx);
-
-        cls = _mm_or_si128(cls, _mm_and_si128(upper, n13));
-        _mm_storeu_si128((__m128i *)dst,
-                         _mm_add_epi8(_mm_shuffle_epi8(offsets, cls), idx));
+        _mm_storeu_si128((__m128i *)dst, sh_b64_block_ssse3(
+                             _mm_loadu_si128((const __m128i *)src)));
         dst += 16;
         src += 12;
         n -= 12;
     }
-    return sh_base64_encode_portable(dst, src, n);
+    return sh_base64_tail_ssse3(dst, src, n);
 }
 
-static int sh_cpu_has_ssse3(void)
+__attribute__((target("avx2")))
+static char *sh_base64_encode_avx2(char *dst, const unsigned char *src,
+                                   apr_size_t n)
 {
-    static int known = -1;
+    const __m256i spread = _mm256_setr_epi8(SH_B64_SPREAD, SH_B64_SPREAD);
+    const __m256i offsets = _mm256_setr_epi8(SH_B64_OFFSETS, SH_B64_OFFSETS);
+    const __m256i mask_ac = _mm256_set1_epi32(0x0fc0fc00);
+    const __m256i mul_ac = _mm256_set1_epi32(0x04000040);
+    const __m256i mask_bd = _mm256_set1_epi32(0x003f03f0);
+    const __m256i mul_bd = _mm256_set1_epi32(0x01000010);
+    const __m256i n51 = _mm256_set1_epi8(51);
+    const __m256i n26 = _mm256_set1_epi8(26);
+    const __m256i n13 = _mm256_set1_epi8(13);
 
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("ssse3") ? 1 : 0;
+    /* Two 12-byte groups per step, loaded as 16 bytes each from src and
+     * src + 12: stop while 28 remain. */
+    while (n >= 28) {
+        __m256i in = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)src)),
+            _mm_loadu_si128((const __m128i *)(src + 12)), 1);
+        __m256i ac, bd, idx, cls;
+
+        in = _mm256_shuffle_epi8(in, spread);
+        ac = _mm256_mulhi_epu16(_mm256_and_si256(in, mask_ac), mul_ac);
+        bd = _mm256_mullo_epi16(_mm256_and_si256(in, mask_bd), mul_bd);
+        idx = _mm256_or_si256(ac, bd);
+        cls = _mm256_or_si256(_mm256_subs_epu8(idx, n51),
+                              _mm256_and_si256(_mm256_cmpgt_epi8(n26, idx),
+                                               n13));
+        _mm256_storeu_si256((__m256i *)dst, _mm256_add_epi8(
+                                _mm256_shuffle_epi8(offsets, cls), idx));
+        dst += 32;
+        src += 24;
+        n -= 24;
     }
-    return known;
+    return sh_base64_encode_ssse3(dst, src, n);
+}
+
+/* 0: portable, 1: SSSE3, 2: AVX2; probed once, the same for every thread. */
+static int sh_cpu_level(void)
+{
+    static int level = -1;
+
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") ? 2
+                : __builtin_cpu_supports("ssse3") ? 1 : 0;
+    }
+    return level;
 }
 #endif
+
+char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
+                            apr_size_t n)
+{
+#ifdef SH_HAVE_X86
+    if (level > sh_cpu_level()) {
+        return NULL;
+    }
+    switch (level) {
+    case 2:
+        return sh_base64_encode_avx2(dst, src, n);
+    case 1:
+        return sh_base64_encode_ssse3(dst, src, n);
+    }
+#else
+    if (level > 0) {
+        return NULL;
+    }
+#endif
+    return sh_base64_encode_portable(dst, src, n);
+}
 
 char *sh_base64_encode(char *dst, const unsigned char *src, apr_size_t n)
 {
 #ifdef SH_HAVE_X86
-    if (n >= 16 && sh_cpu_has_ssse3()) {
+    switch (sh_cpu_level()) {
+    case 2:
+        return sh_base64_encode_avx2(dst, src, n);
+    case 1:
         return sh_base64_encode_ssse3(dst, src, n);
     }
 #endif
@@ -369,10 +482,19 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
     apr_size_t raw = 0;
     int i;
 
+    filter = sh_effective_filter(filter);
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && sh_env_wanted(filter, e[i].key)) {
-            raw += strlen(e[i].key) + (e[i].val ? strlen(e[i].val) : 0) + 2;
+        apr_size_t klen;
+
+        if (e[i].key == NULL) {
+            continue;
         }
+        klen = strlen(e[i].key);
+        if (sh_passenger_skips(e[i].key, klen)
+            || (filter && !sh_filter_passes(filter, e[i].key))) {
+            continue;
+        }
+        raw += klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
     }
     return sh_base64_len(raw);
 }
@@ -390,18 +512,23 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
     char *buf, *w;
 
     memset(out, 0, sizeof(*out));
+    filter = sh_effective_filter(filter);
     if (arr->nelts > SH_STACK_PIECES) {
         pieces = apr_palloc(p, arr->nelts * sizeof(sh_piece));
     }
     for (i = 0; i < arr->nelts; i++) {
         sh_piece *piece = &pieces[count];
 
-        if (e[i].key == NULL || !sh_env_wanted(filter, e[i].key)) {
+        if (e[i].key == NULL) {
+            continue;
+        }
+        piece->klen = strlen(e[i].key);
+        if (sh_passenger_skips(e[i].key, piece->klen)
+            || (filter && !sh_filter_passes(filter, e[i].key))) {
             continue;
         }
         piece->key = e[i].key;
         piece->val = e[i].val ? e[i].val : "";
-        piece->klen = strlen(piece->key);
         piece->vlen = strlen(piece->val);
         piece->dropped = 0;
         raw += piece->klen + piece->vlen + 2;

@@ -73,6 +73,11 @@ char *sh_base64_encode(char *dst, const unsigned char *src, apr_size_t n);
 char *sh_base64_encode_portable(char *dst, const unsigned char *src,
                                 apr_size_t n);
 
+/* One implementation by level (0 portable, 1 SSSE3, 2 AVX2), for tests and
+ * benchmarks; NULL when this CPU lacks it. */
+char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
+                            apr_size_t n);
+
 typedef struct {
     const char *value;      /* NUL-terminated base64; "" when the environment
                              * has entries but none is sent; NULL when it

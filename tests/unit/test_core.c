@@ -104,7 +104,7 @@ static void test_base64(apr_pool_t *p)
     };
     unsigned char buf[1024];
     char ours[2048], portable[2048], apr[2048];
-    int all_same = 1, all_sizes = 1;
+    int all_same = 1, all_sizes = 1, levels_seen = 0;
     unsigned i, n;
 
     for (i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
@@ -122,6 +122,7 @@ static void test_base64(apr_pool_t *p)
      * offset, every byte value. */
     for (n = 0; n <= 700; n++) {
         unsigned off;
+        int level;
 
         for (off = 0; off < 4; off++) {
             char *e1 = sh_base64_encode(ours, buf + off, n);
@@ -135,10 +136,25 @@ static void test_base64(apr_pool_t *p)
             if ((apr_size_t)(e1 - ours) != sh_base64_len(n)) {
                 all_sizes = 0;
             }
+            /* Every vector level this CPU has, not only the one picked. */
+            for (level = 1; level <= 2; level++) {
+                memset(ours, '#', sizeof(ours));
+                e1 = sh_base64_encode_with(level, ours, buf + off, n);
+                if (e1 == NULL) {
+                    continue;
+                }
+                levels_seen |= 1 << level;
+                if ((apr_size_t)(e1 - ours) != sh_base64_len(n)
+                    || memcmp(ours, apr, sh_base64_len(n)) || *e1 != '#') {
+                    all_same = 0;
+                }
+            }
         }
     }
-    check(all_same, "fast and portable encoders equal APR's, 0..700 bytes");
+    check(all_same, "every encoder equals APR's, 0..700 bytes, 4 offsets");
     check(all_sizes, "encoders write exactly sh_base64_len(n) bytes");
+    printf("# vector encoders tested: %s%s\n",
+           levels_seen & 2 ? "SSSE3 " : "", levels_seen & 4 ? "AVX2" : "");
 }
 
 static void test_patterns(apr_pool_t *p)
