@@ -1,0 +1,977 @@
+'use strict';
+// Benchmark for mod_secure_headers. Run it as `bench/run` (see bench/README.md).
+//
+// (a) Instructions per proxied request that the module adds, counted with
+//     callgrind on `apache2 -X`, with and without its LoadModule line, for
+//     three environments (small: 5 SetEnv; tls: SSLEngine + SSLOptions
+//     +StdEnvVars over one keep-alive TLS connection; big: 40 SetEnv of 150
+//     bytes). Each figure is (Ir(n2) - Ir(n1)) / (n2 - n1) over two sessions
+//     of n1 and n2 requests on one keep-alive connection: start-up, warm-up,
+//     connection set-up and shutdown cancel out. A callgrind profile of the
+//     module's functions (inclusive, per request) and of where the extra
+//     instructions go (per-function self cost, with minus without) is saved
+//     in bench/out/ and printed.
+// (b) Throughput with wrk: Apache + mod_proxy (A), Apache + mod_proxy +
+//     mod_secure_headers (B), both to the same Node.js backend, and Apache +
+//     Passenger 6 running the same Node.js code (C), in alternating rounds;
+//     per-round req/s, medians, ratios B/A and B/C.
+//
+// BENCH_QUICK=1 for a 1-2 minute run; the other knobs are listed in
+// bench/README.md. Node built-ins only.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const net = require('net');
+const tls = require('tls');
+const http = require('http');
+const { spawn, spawnSync } = require('child_process');
+
+const REPO = path.resolve(__dirname, '..');
+const OUT = path.join(__dirname, 'out');
+const SO = process.env.BENCH_SO ? path.resolve(process.env.BENCH_SO) : path.join(REPO, '.libs', 'mod_secure_headers.so');
+const BACKEND_JS = path.join(__dirname, 'backend.js');
+const APACHE = process.env.BENCH_APACHE || '/usr/sbin/apache2';
+const MODDIR = '/usr/lib/apache2/modules';
+const PASSENGER_SO = path.join(MODDIR, 'mod_passenger.so');
+const PASSENGER_ROOT = '/usr/lib/ruby/vendor_ruby/phusion_passenger/locations.ini';
+const NODE = process.execPath;
+const MARK = 'SH_BENCH_MARK';
+const SETUP = 'SH_BENCH_SETUP';
+const WWW = (() => {
+  const r = spawnSync('id', ['www-data'], { encoding: 'utf8' });
+  const u = /uid=(\d+)/.exec(r.stdout || '');
+  const g = /gid=(\d+)/.exec(r.stdout || '');
+  return { uid: u ? Number(u[1]) : 33, gid: g ? Number(g[1]) : 33 };
+})();
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const ONLY = process.env.BENCH_ONLY || '';
+const ENVS = (process.env.BENCH_ENVS || 'small,tls,big').split(',').filter(Boolean);
+const N1 = Number(process.env.BENCH_N1 || (QUICK ? 100 : 200));
+const N2 = Number(process.env.BENCH_N2 || (QUICK ? 600 : 2200));
+const REPEAT = Number(process.env.BENCH_REPEAT || (QUICK ? 1 : 2));
+const ROUNDS = Number(process.env.BENCH_ROUNDS || (QUICK ? 3 : 7));
+const DURATION = Number(process.env.BENCH_DURATION || (QUICK ? 3 : 8));
+const CONNS = Number(process.env.BENCH_CONNECTIONS || 32);
+const THREADS = Number(process.env.BENCH_THREADS || 2);
+const KEEP = process.env.BENCH_KEEP === '1';
+// Throughput: server side (Apache, the backend, Passenger) on one half of
+// the CPUs, wrk on the other, so the three setups get the same CPU budget
+// and do not fight the load generator for it. BENCH_PIN=0 to turn off.
+const NCPU = os.cpus().length;
+const PIN = process.env.BENCH_PIN !== '0' && NCPU >= 2;
+const SERVER_CPUS = `0-${Math.max(0, Math.floor(NCPU / 2) - 1)}`;
+const CLIENT_CPUS = `${Math.floor(NCPU / 2)}-${NCPU - 1}`;
+const pinned = (cpus, cmd, args) => (PIN && cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args]);
+const VALGRIND_ARGS = (process.env.BENCH_VALGRIND_ARGS || '').split(/\s+/).filter(Boolean);
+// glibc copies and clears blocks of more than a few KiB with "rep movsb" /
+// "rep stosb". Valgrind counts every byte such an instruction moves as one
+// instruction executed, so an 8 KiB header copy in mod_proxy would weigh
+// 8,000+ "instructions" while the CPU does it in a few hundred cycles. The
+// callgrind sessions (with and without the module alike) therefore make
+// glibc use its vector loops; BENCH_REP_MOVSB=1 keeps glibc's default.
+const REP_MOVSB = process.env.BENCH_REP_MOVSB === '1';
+const NO_REP_TUNABLES = 'glibc.cpu.x86_rep_movsb_threshold=4294967295:glibc.cpu.x86_rep_stosb_threshold=4294967295';
+
+const TARGET_SMALL_SHARE = 1.0; // % of the request's instructions
+const TARGET_BIG_IPB = 3; // instructions per byte of serialised environment
+const TARGET_VS_PROXY = 0.99;
+const TARGET_VS_PASSENGER = 2.5;
+
+// Debian 12's default set of enabled modules, plus mod_proxy: the request
+// "without the module" is what a stock Debian Apache does for a proxied one.
+const BASE_MODULES = ['mpm_event', 'access_compat', 'alias', 'auth_basic', 'authn_core', 'authn_file',
+  'authz_core', 'authz_host', 'authz_user', 'autoindex', 'deflate', 'dir', 'env', 'filter', 'mime',
+  'negotiation', 'reqtimeout', 'setenvif', 'status', 'proxy', 'proxy_http'];
+
+const SMALL_ENV = [
+  ['APP_ENV', 'production'],
+  ['APP_NAME', 'bench-app'],
+  ['DEPLOY_REGION', 'eu-west-1'],
+  ['FEATURE_FLAGS', 'search,checkout,beta-ui'],
+  ['RELEASE', '2024.11.24-1'],
+];
+function bigEnv() {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
+  const vars = [];
+  for (let i = 1; i <= 40; i++) {
+    let v = '';
+    for (let k = 0; v.length < 150; k++) v += alphabet[(i * 7 + k * 13) % alphabet.length];
+    vars.push([`BIG_VAR_${String(i).padStart(2, '0')}`, v]);
+  }
+  return vars;
+}
+const ENV_DESC = {
+  small: `${SMALL_ENV.length} SetEnv variables, plain HTTP`,
+  tls: `TLS (SSLEngine, SSLOptions +StdEnvVars) + the ${SMALL_ENV.length} SetEnv variables`,
+  big: '40 SetEnv variables of 150 bytes, plain HTTP',
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// For Promise.race timeouts: does not keep the process alive by itself.
+const sleepUnref = (ms) => new Promise((r) => setTimeout(r, ms).unref());
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const fmt = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a'
+  : Number(n).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+
+// ------------------------------------------------------------ bookkeeping
+
+const children = new Set(); // ChildProcess objects we started
+let TMP = null;
+
+function cleanupSync() {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) {
+      try { process.kill(c.pid, 'SIGKILL'); } catch (_) { /* gone */ }
+    }
+  }
+  if (TMP) for (const pid of markedPids(TMP)) { try { process.kill(pid, 'SIGKILL'); } catch (_) { /* gone */ } }
+  if (TMP && !KEEP) { try { fs.rmSync(TMP, { recursive: true, force: true }); } catch (_) { /* ignore */ } }
+}
+process.on('exit', cleanupSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => { cleanupSync(); process.exit(128 + (os.constants.signals[sig] || 0)); });
+}
+
+/** Processes carrying our marker in their environment: Passenger's watchdog,
+ *  core and app, which Apache (started by us) spawned. */
+function markedPids(dir) {
+  const needle = Buffer.from(`${MARK}=${dir}\0`);
+  const pids = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try { if (fs.readFileSync(`/proc/${e}/environ`).includes(needle)) pids.push(Number(e)); } catch (_) { /* gone */ }
+  }
+  return pids;
+}
+
+function exited(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+async function stopChild(child, timeoutMs = 60000) {
+  if (child.exitCode === null && child.signalCode === null) {
+    try { process.kill(child.pid, 'SIGTERM'); } catch (_) { /* gone */ }
+    const done = await Promise.race([exited(child).then(() => true), sleepUnref(timeoutMs).then(() => false)]);
+    if (!done) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch (_) { /* gone */ }
+      await exited(child);
+    }
+  }
+  children.delete(child);
+}
+
+const usedPorts = new Set();
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => {
+        if (usedPorts.has(port)) resolve(freePort());
+        else { usedPorts.add(port); resolve(port); }
+      });
+    });
+  });
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+// ------------------------------------------------------------ set-up
+
+function build() {
+  if (process.env.BENCH_SO) {
+    if (!fs.existsSync(SO)) throw new Error(`BENCH_SO: ${SO} not found`);
+    log(`# using ${SO} (BENCH_SO), not building`);
+    return;
+  }
+  log('# building the module: make -f Makefile.apxs');
+  const r = run('make', ['-f', 'Makefile.apxs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`make failed:\n${r.stdout}\n${r.stderr}`);
+  if (!fs.existsSync(SO)) throw new Error(`${SO} missing after make`);
+}
+
+function makeCert(dir) {
+  const key = path.join(dir, 'key.pem');
+  const crt = path.join(dir, 'cert.pem');
+  const r = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', crt, '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1']);
+  if (r.status !== 0) throw new Error('openssl failed: ' + r.stderr);
+  fs.chmodSync(key, 0o644);
+  return { key, crt };
+}
+
+async function startBackend(tag, cpus = null) {
+  const port = await freePort();
+  const out = fs.openSync(path.join(TMP, `backend-${tag}.log`), 'a');
+  const child = spawn(...pinned(cpus, NODE, [BACKEND_JS, String(port)]), {
+    stdio: ['ignore', 'pipe', out], env: { ...process.env, [MARK]: TMP, [SETUP]: `backend-${tag}` },
+  });
+  fs.closeSync(out);
+  children.add(child);
+  await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error('backend did not start')), 10000);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('listening')) { clearTimeout(t); resolve(); }
+    });
+    child.once('exit', (c) => { clearTimeout(t); reject(new Error(`backend exited ${c}`)); });
+  });
+  child.stdout.resume();
+  return { port, child };
+}
+
+function getJSON(port, p) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+      let b = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { b += d; });
+      res.on('end', () => { try { resolve(JSON.parse(b)); } catch (e) { reject(e); } });
+    }).on('error', reject);
+  });
+}
+
+function loadModules(names) {
+  return names.map((m) => `LoadModule ${m}_module ${MODDIR}/mod_${m}.so`).join('\n');
+}
+
+/** httpd.conf for one Apache instance.
+ *  kind: 'proxy' (ProxyPass to backendPort) or 'passenger'. */
+function apacheConf(dir, { port, kind = 'proxy', backendPort, env = 'small', withModule, mpmTuning, cert }) {
+  const mods = [...BASE_MODULES];
+  if (env === 'tls') mods.push('ssl');
+  const vars = env === 'big' ? bigEnv() : SMALL_ENV;
+  const setenv = vars.map(([k, v]) => `  SetEnv ${k} "${v}"`).join('\n');
+  const tlsLines = env === 'tls' ? `  SSLEngine on
+  SSLCertificateFile ${cert.crt}
+  SSLCertificateKeyFile ${cert.key}
+  SSLOptions +StdEnvVars` : '';
+  // 40 x 150 bytes encode to about 8.6 KB, past the default 8192-byte
+  // SecureHeadersEnvMaxSize: raise it so that the whole environment is sent.
+  const shLines = withModule ? `  <IfModule secure_headers_module>
+    SecureHeadersEnvMaxSize 65536
+  </IfModule>` : '';
+  let target;
+  if (kind === 'proxy') {
+    target = `  ProxyPass / http://127.0.0.1:${backendPort}/`;
+  } else {
+    target = `  DocumentRoot ${dir}/app/public
+  PassengerAppRoot ${dir}/app
+  PassengerAppType node
+  PassengerStartupFile app.js
+  <Directory ${dir}/app/public>
+    Require all granted
+  </Directory>`;
+  }
+  const passengerGlobal = kind === 'passenger' ? `LoadModule passenger_module ${PASSENGER_SO}
+PassengerRoot ${PASSENGER_ROOT}
+PassengerDefaultRuby /usr/bin/ruby
+PassengerNodejs ${NODE}
+PassengerInstanceRegistryDir ${dir}/passenger/registry
+PassengerDataBufferDir ${dir}/passenger/buffer
+PassengerSpawnDir ${dir}/passenger/spawn
+PassengerLogFile ${dir}/logs/passenger.log
+PassengerDisableSecurityUpdateCheck on
+PassengerDisableAnonymousTelemetry on
+PassengerUserSwitching on
+PassengerDefaultUser nobody
+PassengerDefaultGroup nogroup
+# One Node.js process, as behind mod_proxy: Passenger sends Node apps any
+# number of concurrent requests, so it has no reason to start more.
+PassengerMaxPoolSize 1
+PassengerMinInstances 1
+` : '';
+  const conf = `# generated by bench/run.js
+ServerRoot ${dir}
+DefaultRuntimeDir ${dir}/run
+PidFile ${dir}/run/httpd.pid
+Mutex file:${dir}/run default
+ServerName 127.0.0.1
+Listen 127.0.0.1:${port}
+User www-data
+Group www-data
+ErrorLog ${dir}/logs/error.log
+LogLevel warn
+Timeout 300
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 60
+${mpmTuning ? `StartServers 2
+MinSpareThreads 25
+MaxSpareThreads 75
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0` : ''}
+${loadModules(mods)}
+${withModule ? `LoadModule secure_headers_module ${SO}` : ''}
+${passengerGlobal}
+TypesConfig /etc/mime.types
+LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined
+CustomLog ${dir}/logs/access.log combined
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
+<VirtualHost 127.0.0.1:${port}>
+  ServerName 127.0.0.1
+${tlsLines}
+${setenv}
+${shLines}
+${target}
+</VirtualHost>
+`;
+  const file = path.join(dir, 'httpd.conf');
+  fs.writeFileSync(file, conf);
+  return file;
+}
+
+function mkInstanceDir(name) {
+  const dir = path.join(TMP, name);
+  for (const d of ['run', 'logs']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+// ------------------------------------------------------------ a minimal keep-alive client
+// One connection, one request at a time, Content-Length bodies. Written here
+// rather than with http.Agent so the very socket that detects that Apache
+// listens is the one used: no probe connections that would differ between
+// sessions.
+
+async function connectWhenListening(port, useTls, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const sock = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => resolve(s));
+      s.once('error', () => { s.destroy(); resolve(null); });
+    });
+    if (sock) {
+      sock.setNoDelay(true);
+      if (!useTls) return new Conn(sock);
+      const t = tls.connect({ socket: sock, rejectUnauthorized: false });
+      await new Promise((resolve, reject) => {
+        t.once('secureConnect', resolve);
+        t.once('error', reject);
+      });
+      return new Conn(t);
+    }
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await sleep(100);
+  }
+}
+
+class Conn {
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    this.pending = null;
+    this.closed = false;
+    sock.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this.tryParse(); });
+    const fail = (e) => {
+      this.closed = true;
+      if (this.pending) { const p = this.pending; this.pending = null; p.reject(e || new Error('connection closed')); }
+    };
+    sock.on('error', fail);
+    sock.on('close', () => fail());
+  }
+
+  tryParse() {
+    if (!this.pending) return;
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.buf.subarray(0, end).toString('latin1');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+    const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    if (!m || !cl) {
+      const p = this.pending; this.pending = null;
+      p.reject(new Error(`unexpected response: ${head.slice(0, 300)}`));
+      return;
+    }
+    const total = end + 4 + Number(cl[1]);
+    if (this.buf.length < total) return;
+    const body = this.buf.subarray(end + 4, total).toString('utf8');
+    this.buf = this.buf.subarray(total);
+    const p = this.pending; this.pending = null;
+    p.resolve({ status: Number(m[1]), head, body });
+  }
+
+  request(p, timeoutMs = 120000) {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`request ${p} timed out`)), timeoutMs);
+      this.pending = {
+        resolve: (r) => { clearTimeout(t); resolve(r); },
+        reject: (e) => { clearTimeout(t); reject(e); },
+      };
+      this.sock.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: sh-bench/1\r\nAccept: */*\r\n\r\n`);
+    });
+  }
+
+  async close() {
+    if (this.closed) return;
+    await new Promise((resolve) => { this.sock.once('close', resolve); this.sock.end(); setTimeout(() => { this.sock.destroy(); }, 5000).unref(); });
+  }
+}
+
+// ------------------------------------------------------------ (a) callgrind
+
+function callgrindTotal(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  let m = /^totals:\s*(\d+)/m.exec(text) || /^summary:\s*(\d+)/m.exec(text);
+  if (!m) throw new Error(`no totals in ${file}`);
+  return Number(m[1]);
+}
+
+function cgEnv(repMovsb = REP_MOVSB) {
+  const env = { ...process.env, [MARK]: TMP };
+  if (!repMovsb) env.GLIBC_TUNABLES = [process.env.GLIBC_TUNABLES, NO_REP_TUNABLES].filter(Boolean).join(':');
+  return env;
+}
+
+/** One valgrind session: Apache -X under callgrind, n requests on one
+ *  keep-alive connection, then a clean stop. Returns { ir, file, stats }. */
+async function callgrindSession(env, withModule, n, backend, cert, cgDir, rep = 0, repMovsb = REP_MOVSB) {
+  const tag = `${env}-${withModule ? 'with' : 'without'}-${n}${rep ? `-r${rep + 1}` : ''}${repMovsb !== REP_MOVSB ? '-repmovsb' : ''}`;
+  const dir = mkInstanceDir(`cg-${tag}`);
+  const port = await freePort();
+  const conf = apacheConf(dir, { port, backendPort: backend.port, env, withModule, cert });
+  const file = path.join(cgDir, `callgrind.${tag}.out`);
+  // Callgrind creates the file as root at start and writes it at exit, after
+  // Apache has switched to www-data: give it to www-data beforehand.
+  fs.writeFileSync(file, '');
+  fs.chownSync(file, WWW.uid, WWW.gid);
+  const stdio = fs.openSync(path.join(dir, 'logs', 'valgrind.log'), 'a');
+  const child = spawn('valgrind', ['--tool=callgrind', '--vgdb=no', `--callgrind-out-file=${file}`, ...VALGRIND_ARGS,
+    APACHE, '-X', '-f', conf], { stdio: ['ignore', stdio, stdio], env: cgEnv(repMovsb), detached: true });
+  fs.closeSync(stdio);
+  children.add(child);
+  let conn;
+  try {
+    conn = await connectWhenListening(port, env === 'tls', 120000);
+    for (let i = 0; i < n; i++) {
+      const r = await conn.request('/bench');
+      if (r.status !== 200) throw new Error(`${tag}: request ${i} answered ${r.status}`);
+    }
+  } catch (e) {
+    await stopChild(child);
+    const logs = ['valgrind.log', 'error.log'].map((f) => { try { return fs.readFileSync(path.join(dir, 'logs', f), 'utf8'); } catch (_) { return ''; } }).join('\n');
+    throw new Error(`${tag}: ${e.message}\n${logs.slice(-3000)}`);
+  }
+  const stats = await getJSON(backend.port, '/__stats');
+  await conn.close();
+  await sleep(300); // let Apache see the close before it is stopped
+  await stopChild(child, 120000);
+  if (!fs.existsSync(file)) throw new Error(`${tag}: callgrind wrote no ${file}`);
+  return { ir: callgrindTotal(file), file, stats };
+}
+
+/** Parses a callgrind output file into Map("function [object]" -> { self,
+ *  incl, entry }): self cost; self plus the inclusive cost of every call
+ *  made from it (recursive calls to itself left out); and "entry", the
+ *  inclusive cost of the calls made to it from another object (for the
+ *  module: its hooks, whatever they are called). Inlined code counts for
+ *  the function it was inlined into. (callgrind_annotate --inclusive=yes
+ *  splits a function by the source file of its inlined lines; this does not.) */
+function parseCallgrind(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const obNames = new Map();
+  const fnNames = new Map();
+  const name = (map, rest) => {
+    const m = /^\((\d+)\)(?: (.*))?$/.exec(rest);
+    if (!m) return rest;
+    if (m[2] !== undefined) { map.set(m[1], m[2]); return m[2]; }
+    return map.get(m[1]);
+  };
+  const out = new Map();
+  const entry = (k) => { let e = out.get(k); if (!e) { e = { self: 0, incl: 0, entry: 0 }; out.set(k, e); } return e; };
+  let ob = '';
+  let fn = '';
+  let cfn = '';
+  let cob = null;
+  let key = '';
+  let inCall = false;
+  let npos = 1; // position columns before the cost ("line", or "instr line")
+  for (const line of text.split('\n')) {
+    const c = line.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42) {
+      const cost = Number(line.split(' ')[npos]) || 0;
+      const e = entry(key);
+      if (inCall) {
+        if (cfn !== fn) e.incl += cost;
+        const calleeOb = cob === null ? ob : cob;
+        if (calleeOb !== ob) entry(`${cfn} [${path.basename(calleeOb)}]`).entry += cost;
+        inCall = false;
+        cob = null;
+      } else {
+        e.self += cost;
+        e.incl += cost;
+      }
+      continue;
+    }
+    if (line.startsWith('positions:')) { npos = line.slice(10).trim().split(/\s+/).length; continue; }
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const k = line.slice(0, eq);
+    const rest = line.slice(eq + 1);
+    if (k === 'ob') { ob = name(obNames, rest); key = `${fn} [${path.basename(ob)}]`; }
+    else if (k === 'fn') { fn = name(fnNames, rest); key = `${fn} [${path.basename(ob)}]`; cob = null; }
+    else if (k === 'cob') cob = name(obNames, rest);
+    else if (k === 'cfn') cfn = name(fnNames, rest);
+    else if (k === 'calls') inCall = true;
+  }
+  return out;
+}
+
+/** Per-request cost of each function: (cost in the n2 session - cost in
+ *  the n1 session) / (n2 - n1). */
+function perRequest(file1, file2, dn) {
+  const a = parseCallgrind(file1);
+  const b = parseCallgrind(file2);
+  const out = new Map();
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(k) || { self: 0, incl: 0, entry: 0 };
+    const y = b.get(k) || { self: 0, incl: 0, entry: 0 };
+    out.set(k, { self: (y.self - x.self) / dn, incl: (y.incl - x.incl) / dn, entry: (y.entry - x.entry) / dn });
+  }
+  return out;
+}
+
+const MOD_OBJ = '[mod_secure_headers.so]';
+
+function profile(env, s, dn) {
+  const w = perRequest(s.with1.file, s.with2.file, dn);
+  const o = perRequest(s.without1.file, s.without2.file, dn);
+  const get = (m, k, f) => ((m.get(k) || {})[f] || 0);
+  const prof = {};
+  prof.moduleFunctions = [...w.entries()]
+    .filter(([k, v]) => k.endsWith(MOD_OBJ) && (Math.abs(v.incl) >= 0.5))
+    .map(([k, v]) => ({ fn: k.replace(/ \[.*\]$/, ''), self: v.self, incl: v.incl }))
+    .sort((a, b) => b.incl - a.incl);
+  // Everything httpd and mod_proxy call in the module (its hooks), inclusive.
+  prof.hooks = [...w.entries()]
+    .filter(([k, v]) => k.endsWith(MOD_OBJ) && Math.abs(v.entry) >= 0.5)
+    .map(([k, v]) => ({ fn: k.replace(/ \[.*\]$/, ''), ir: v.entry }))
+    .sort((a, b) => b.ir - a.ir);
+  prof.insideHooks = prof.hooks.reduce((a, h) => a + h.ir, 0);
+  // mod_proxy's request serialisation, minus the module's fixup it calls.
+  const dIncl = (k) => get(w, k, 'incl') - get(o, k, 'incl');
+  prof.proxySteps = [
+    ['ap_proxy_create_hdrbrgd [mod_proxy.so] (headers to brigade; without proxy_run_fixups)',
+      dIncl('ap_proxy_create_hdrbrgd [mod_proxy.so]') - dIncl('proxy_run_fixups [mod_proxy.so]')],
+    ['proxy_run_fixups [mod_proxy.so] (hook dispatch + the module\'s proxy fixup)', dIncl('proxy_run_fixups [mod_proxy.so]')],
+    ['ap_proxy_pass_brigade [mod_proxy.so] (sending the request to the backend)', dIncl('ap_proxy_pass_brigade [mod_proxy.so]')],
+    ['ap_run_post_read_request [apache2] (incl. the module\'s post_read_request hook)', dIncl('ap_run_post_read_request [apache2]')],
+    ['ap_run_fixups [apache2] (incl. the module\'s fixups hook)', dIncl('ap_run_fixups [apache2]')],
+  ].map(([fn, ir]) => ({ fn, ir }));
+  prof.selfDelta = [...new Set([...w.keys(), ...o.keys()])]
+    .map((k) => ({ fn: k, ir: get(w, k, 'self') - get(o, k, 'self') }))
+    .filter((x) => Math.abs(x.ir) >= 1)
+    .sort((a, b) => Math.abs(b.ir) - Math.abs(a.ir));
+  prof.selfInModule = prof.selfDelta.filter((x) => x.fn.endsWith(MOD_OBJ)).reduce((a, x) => a + x.ir, 0);
+  // For people: callgrind_annotate's view of the with-module session.
+  for (const [k, inc] of [['self', false], ['inclusive', true]]) {
+    const r = run('callgrind_annotate', ['--auto=no', '--threshold=99.9', ...(inc ? ['--inclusive=yes'] : []), s.with2.file]);
+    if (r.status === 0) fs.writeFileSync(path.join(OUT, `callgrind_annotate.${env}.with.${k}.txt`), r.stdout);
+  }
+  return prof;
+}
+
+async function runCallgrind() {
+  const cgDir = path.join(TMP, 'callgrind');
+  fs.mkdirSync(cgDir, { recursive: true });
+  fs.chmodSync(cgDir, 0o1777); // Apache writes it after switching to www-data
+  const cert = makeCert(TMP);
+  const backend = await startBackend('callgrind');
+  const results = {};
+  const dn = N2 - N1;
+  try {
+    for (const env of ENVS) {
+      const reps = [];
+      for (let rep = 0; rep < REPEAT; rep++) {
+        const s = {};
+        for (const withModule of [false, true]) {
+          for (const n of [N1, N2]) {
+            const t0 = Date.now();
+            const r = await callgrindSession(env, withModule, n, backend, cert, cgDir, rep);
+            log(`#   ${env} ${withModule ? 'with   ' : 'without'} module, ${String(n).padStart(4)} requests` +
+              `${REPEAT > 1 ? ` (#${rep + 1})` : ''}: Ir ${fmt(r.ir)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+            s[`${withModule ? 'with' : 'without'}${n === N1 ? 1 : 2}`] = r;
+          }
+        }
+        s.without = (s.without2.ir - s.without1.ir) / dn;
+        s.with = (s.with2.ir - s.with1.ir) / dn;
+        s.delta = s.with - s.without;
+        reps.push(s);
+      }
+      const mean = (f) => reps.reduce((a, s) => a + s[f], 0) / reps.length;
+      const s = reps[0];
+      const without = mean('without');
+      const withM = mean('with');
+      const delta = withM - without;
+      const ev = s.with2.stats.envvars;
+      const res = {
+        env, desc: ENV_DESC[env], without, with: withM, delta,
+        deltaRuns: reps.map((x) => x.delta),
+        noise: reps.length > 1 ? (Math.max(...reps.map((x) => x.delta)) - Math.min(...reps.map((x) => x.delta))) / 2 : null,
+        sharePct: delta / without * 100,
+        secureHeadersWith: s.with2.stats.secure.map((h) => `${h.name} (${h.length} B)`),
+        secureHeadersWithout: s.without2.stats.secure.map((h) => h.name),
+        envRawBytes: ev ? ev.rawBytes : 0,
+        envEncodedBytes: ev ? ev.encodedBytes : 0,
+        envVariables: ev ? ev.variables : 0,
+        envNames: ev ? ev.names : [],
+        ipb: ev && ev.rawBytes ? delta / ev.rawBytes : null,
+        backendConnections: s.with2.stats.connections,
+      };
+      if (res.secureHeadersWithout.length) throw new Error(`${env}: secure headers arrived without the module`);
+      if (!res.secureHeadersWith.length) throw new Error(`${env}: no secure headers arrived with the module`);
+      Object.assign(res, profile(env, s, dn));
+      for (const w of ['with1', 'with2', 'without1', 'without2']) {
+        fs.copyFileSync(s[w].file, path.join(OUT, path.basename(s[w].file)));
+      }
+      results[env] = res;
+    }
+    // The big environment once more with glibc's own memcpy strategy, to
+    // show what valgrind's per-byte count of "rep movsb" does to the figure.
+    if (results.big && !REP_MOVSB && !QUICK) {
+      const ir = {};
+      for (const withModule of [false, true]) {
+        for (const n of [N1, N2]) {
+          const r = await callgrindSession('big', withModule, n, backend, cert, cgDir, 0, true);
+          log(`#   big ${withModule ? 'with   ' : 'without'} module, ${String(n).padStart(4)} requests, glibc default memcpy: Ir ${fmt(r.ir)}`);
+          ir[`${withModule}${n}`] = r.ir;
+        }
+      }
+      const delta = ((ir[`true${N2}`] - ir[`true${N1}`]) - (ir[`false${N2}`] - ir[`false${N1}`])) / dn;
+      const without = (ir[`false${N2}`] - ir[`false${N1}`]) / dn;
+      results.big.glibcDefault = { delta, without, ipb: delta / results.big.envRawBytes };
+    }
+  } finally {
+    await stopChild(backend.child);
+  }
+  return results;
+}
+
+// ------------------------------------------------------------ (b) wrk
+
+async function startApache(name, opts) {
+  const dir = mkInstanceDir(name);
+  const port = await freePort();
+  if (opts.kind === 'passenger') {
+    for (const d of ['app/public', 'passenger/registry', 'passenger/buffer', 'passenger/spawn']) {
+      fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
+    }
+    fs.copyFileSync(BACKEND_JS, path.join(dir, 'app', 'app.js'));
+    fs.chmodSync(path.join(dir, 'app', 'app.js'), 0o644);
+  }
+  const conf = apacheConf(dir, { port, mpmTuning: true, ...opts });
+  const stdio = fs.openSync(path.join(dir, 'logs', 'stdout.log'), 'a');
+  const child = spawn(...pinned(SERVER_CPUS, APACHE, ['-f', conf, '-DFOREGROUND']), {
+    stdio: ['ignore', stdio, stdio], env: { ...process.env, [MARK]: TMP, [SETUP]: name, LANG: 'C.UTF-8' }, detached: true,
+  });
+  fs.closeSync(stdio);
+  children.add(child);
+  const deadline = Date.now() + 60000;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const conn = await connectWhenListening(port, false, 1000);
+      const r = await conn.request('/bench', 30000);
+      await conn.close();
+      if (r.status === 200) return { name, port, dir, child };
+      last = `status ${r.status}`;
+    } catch (e) { last = e.message; }
+    await sleep(300);
+  }
+  const logs = ['error.log', 'stdout.log', 'passenger.log'].map((f) => { try { return fs.readFileSync(path.join(dir, 'logs', f), 'utf8'); } catch (_) { return ''; } }).join('\n');
+  throw new Error(`${name} did not answer (${last}):\n${logs.slice(-3000)}`);
+}
+
+function wrk(port, seconds) {
+  const r = run(...pinned(CLIENT_CPUS, 'wrk', [`-t${THREADS}`, `-c${CONNS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/bench`]));
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}${r.stdout}`);
+  const m = /Requests\/sec:\s*([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`no Requests/sec in wrk output:\n${r.stdout}`);
+  const non2xx = /Non-2xx or 3xx responses:\s*(\d+)/.exec(r.stdout);
+  const errs = /Socket errors:([^\n]*)/.exec(r.stdout);
+  const total = /(\d+) requests in/.exec(r.stdout);
+  return { rps: Number(m[1]), requests: total ? Number(total[1]) : 0, non2xx: non2xx ? Number(non2xx[1]) : 0,
+    errors: errs ? errs[1].trim() : '', out: r.stdout };
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU seconds (user + system) used so far by the processes of the given
+ *  setups: those carrying SH_BENCH_SETUP=<name> (Apache and its children,
+ *  Passenger's agents) or running from the setup's directory (Passenger's
+ *  Node.js app). Exited processes are not counted. */
+function cpuSeconds(names) {
+  const needles = names.map((n) => Buffer.from(`${SETUP}=${n}\0`));
+  const dirs = names.map((n) => Buffer.from(path.join(TMP, n) + '/'));
+  let ticks = 0;
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const env = fs.readFileSync(`/proc/${e}/environ`);
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`);
+      if (!needles.some((n) => env.includes(n)) && !dirs.some((d) => cmd.includes(d))) continue;
+      const st = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime
+    } catch (_) { /* gone */ }
+  }
+  return ticks / CLK_TCK;
+}
+
+/** Other work on the machine makes throughput figures noisy: say so. */
+function loadNote() {
+  const la = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  return { loadavg: la, busy: la[0] > 0.5 };
+}
+
+const median = (a) => { const s = [...a].sort((x, y) => x - y); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
+
+async function runWrk() {
+  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  if (r.error || !/wrk/.test(r.stdout + r.stderr)) {
+    log('# wrk not installed (apt-get install wrk): throughput skipped');
+    return null;
+  }
+  const res = { setups: [], notes: [] };
+  res.load = loadNote();
+  const backend = await startBackend('wrk', SERVER_CPUS);
+  const setups = [];
+  try {
+    setups.push({ key: 'A', label: 'Apache + mod_proxy', ...(await startApache('wrk-A', { backendPort: backend.port, withModule: false })) });
+    setups.push({ key: 'B', label: 'Apache + mod_proxy + mod_secure_headers', ...(await startApache('wrk-B', { backendPort: backend.port, withModule: true })) });
+    // The module's headers must reach the backend through B.
+    const c = await connectWhenListening(setups[1].port, false, 1000);
+    await c.request('/bench'); await c.close();
+    const st = await getJSON(backend.port, '/__stats');
+    if (!st.secure.length) throw new Error('B: no secure headers reached the backend');
+    res.secureHeadersB = st.secure.map((h) => h.name);
+    const whyNot = !fs.existsSync(PASSENGER_SO) ? `${PASSENGER_SO} not installed`
+      : !fs.existsSync(PASSENGER_ROOT) ? `${PASSENGER_ROOT} missing`
+        : process.getuid() !== 0 ? 'Passenger setup needs root' : null;
+    if (whyNot) {
+      res.notes.push(`Passenger skipped: ${whyNot}`);
+    } else {
+      try {
+        setups.push({ key: 'C', label: 'Apache + Passenger 6', ...(await startApache('wrk-C', { kind: 'passenger', withModule: false })) });
+      } catch (e) {
+        res.notes.push(`Passenger skipped: ${e.message.split('\n')[0]}`);
+        log(e.message);
+      }
+    }
+    log(`# wrk -t${THREADS} -c${CONNS} -d${DURATION}s, ${ROUNDS} rounds; warm-up 2 s each`);
+    for (const s of setups) {
+      wrk(s.port, 2);
+      s.rps = [];
+      s.cpuUs = [];
+      s.webUs = [];
+      s.appUs = [];
+      s.bad = 0;
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // A B C, then C B A: no setup always runs first or last, and B always
+      // runs right next to A and to C, for paired per-round ratios.
+      const order = round % 2 ? [...setups].reverse() : setups;
+      const line = [];
+      for (const s of order) {
+        const web0 = cpuSeconds([s.name]);
+        const app0 = s.key === 'C' ? 0 : cpuSeconds(['backend-wrk']);
+        const w = wrk(s.port, DURATION);
+        const web = cpuSeconds([s.name]) - web0;
+        const app = s.key === 'C' ? 0 : cpuSeconds(['backend-wrk']) - app0;
+        s.rps.push(w.rps);
+        if (w.requests) {
+          s.cpuUs.push((web + app) / w.requests * 1e6);
+          s.webUs.push(web / w.requests * 1e6);
+          s.appUs.push(app / w.requests * 1e6);
+        }
+        s.bad += w.non2xx;
+        if (w.errors) res.notes.push(`${s.key} round ${round + 1}: socket errors ${w.errors}`);
+        line.push(`${s.key} ${fmt(w.rps)}`);
+      }
+      log(`#   round ${round + 1}: ${line.join(', ')} req/s`);
+    }
+    for (const s of setups) {
+      res.setups.push({ key: s.key, label: s.label, rps: s.rps, median: median(s.rps), non2xx: s.bad,
+        cpuUs: s.cpuUs, cpuMedian: s.cpuUs.length ? median(s.cpuUs) : null,
+        webMedian: s.webUs.length ? median(s.webUs) : null, appMedian: s.appUs.length ? median(s.appUs) : null });
+      if (s.bad) res.notes.push(`${s.key}: ${s.bad} non-2xx responses`);
+    }
+  } finally {
+    for (const s of setups) await stopChild(s.child);
+    await stopChild(backend.child);
+    // Passenger's watchdog takes its core and the app down; make sure.
+    for (let i = 0; i < 50 && markedPids(TMP).length; i++) await sleep(100);
+    for (const pid of markedPids(TMP)) { try { process.kill(pid, 'SIGKILL'); } catch (_) { /* gone */ } }
+  }
+  const get = (k) => res.setups.find((s) => s.key === k);
+  res.ratioBA = get('B').median / get('A').median;
+  res.ratioBC = get('C') ? get('B').median / get('C').median : null;
+  const paired = (x, y) => (get(x) && get(y) ? median(get(x).rps.map((v, i) => v / get(y).rps[i])) : null);
+  res.pairedBA = paired('B', 'A');
+  res.pairedBC = paired('B', 'C');
+  res.cpuRatioBA = get('A').cpuMedian ? get('B').cpuMedian / get('A').cpuMedian : null;
+  res.cpuRatioCB = get('C') && get('B').cpuMedian ? get('C').cpuMedian / get('B').cpuMedian : null;
+  return res;
+}
+
+// ------------------------------------------------------------ report
+
+function moduleVersion() {
+  if (process.env.BENCH_SO) return '';
+  const head = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO });
+  const dirty = run('git', ['status', '--porcelain', '--', 'mod_secure_headers.c', 'sh_core.c', 'include'], { cwd: REPO });
+  if (head.status !== 0) return '';
+  return `, built from ${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes to its sources' : ''}`;
+}
+
+function report(cg, wk) {
+  const L = [];
+  const p = (s = '') => L.push(s);
+  const ok = (b) => (b === null || b === undefined ? 'n/a' : b ? 'met' : '**NOT met**');
+  p('# mod_secure_headers benchmark');
+  p();
+  p(`${new Date().toISOString()}, ${os.cpus().length} CPU(s) ${os.cpus()[0] ? os.cpus()[0].model : ''}, ` +
+    `${run(APACHE, ['-v']).stdout.split('\n')[0].replace('Server version: ', '')}, node ${process.version}` +
+    `${QUICK ? ', BENCH_QUICK=1' : ''}`);
+  p(`Module: ${SO}${moduleVersion()}`);
+  if (cg) {
+    p();
+    p(`## Instructions per proxied request (callgrind, apache2 -X, mpm_event, keep-alive; (Ir(${N2}) - Ir(${N1})) / ${N2 - N1} requests)`);
+    p();
+    p('| environment | without module | with module | added by module | share | env bytes raw / base64 (vars) | instr / env byte |');
+    p('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of Object.values(cg)) {
+      p(`| ${r.env}: ${r.desc} | ${fmt(r.without)} | ${fmt(r.with)} | ${fmt(r.delta)}${r.noise !== null ? ` ± ${fmt(r.noise)}` : ''} | ${fmt(r.sharePct, 2)}% | ` +
+        `${fmt(r.envRawBytes)} / ${fmt(r.envEncodedBytes)} (${r.envVariables}) | ${r.ipb === null ? 'n/a' : fmt(r.ipb, 2)} |`);
+    }
+    p();
+    if (REPEAT > 1) p(`Each figure is the mean of ${REPEAT} independent pairs of sessions; ± is half their spread.`);
+    p(REP_MOVSB ? 'glibc\'s default memcpy/memset (rep movsb/stosb for large blocks, which valgrind counts per byte).'
+      : 'glibc made to copy and clear large blocks with vector loops instead of rep movsb/stosb, which valgrind counts ' +
+        'as one instruction per byte (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=...; BENCH_REP_MOVSB=1 to keep glibc\'s default).');
+    if (cg.big && cg.big.glibcDefault) {
+      p(`With glibc's default (rep movsb counted per byte), big: ${fmt(cg.big.glibcDefault.delta)} added per request, ` +
+        `${fmt(cg.big.glibcDefault.ipb, 2)} per env byte: mod_proxy's copy of the 8.6 KB header value weighs in byte by byte.`);
+    }
+    p();
+    p('Secure headers that reached the backend, with the module: ' +
+      Object.values(cg).map((r) => `${r.env}: ${r.secureHeadersWith.join(', ')}`).join('; ') + '. Without: none.');
+    p();
+    p('## Where the added instructions go (callgrind profile, per request)');
+    for (const r of Object.values(cg)) {
+      p();
+      p(`### ${r.env}: ${fmt(r.delta)} instructions added per request`);
+      p();
+      p(`Inside the module's hooks (inclusive: ${r.hooks.map((h) => `${h.fn} ${fmt(h.ir)}`).join(', ')}): ` +
+        `${fmt(r.insideHooks)}; outside them (httpd/mod_proxy handling the extra headers): ${fmt(r.delta - r.insideHooks)}.`);
+      p();
+      p('| module function | self Ir / request | inclusive Ir / request |');
+      p('|---|---:|---:|');
+      for (const f of r.moduleFunctions) p(`| ${f.fn} | ${fmt(f.self, 1)} | ${fmt(f.incl, 1)} |`);
+      p();
+      p('| httpd / mod_proxy step, inclusive, with minus without | Ir / request |');
+      p('|---|---:|');
+      for (const f of r.proxySteps) p(`| ${f.fn} | ${fmt(f.ir, 1)} |`);
+      p();
+      p(`Self cost by function, with minus without the module (top 15; ${fmt(r.selfInModule)} of the total in mod_secure_headers.so itself):`);
+      p();
+      p('| function [object] | Ir / request |');
+      p('|---|---:|');
+      for (const f of r.selfDelta.slice(0, 15)) p(`| ${f.fn} | ${fmt(f.ir, 1)} |`);
+    }
+  }
+  if (wk) {
+    p();
+    p(`## Throughput (wrk -t${THREADS} -c${CONNS} -d${DURATION}s, ${ROUNDS} alternating rounds, mpm_event, same Node.js backend code)`);
+    p();
+    p(PIN ? `Servers (Apache, Node.js backend, Passenger and its app) pinned to CPU ${SERVER_CPUS}, wrk to CPU ${CLIENT_CPUS} (BENCH_PIN=0: no pinning).`
+      : 'No CPU pinning.');
+    p(`Load average before the runs: ${wk.load.loadavg.join(' ')}${wk.load.busy ? ' -- **the machine was busy: other work skews these figures**' : ''}.`);
+    p();
+    p(`| setup | ${wk.setups[0].rps.map((_, i) => `round ${i + 1}`).join(' | ')} | median req/s |`);
+    p(`|---|${wk.setups[0].rps.map(() => '---:').join('|')}|---:|`);
+    for (const s of wk.setups) p(`| ${s.key}: ${s.label} | ${s.rps.map((x) => fmt(x)).join(' | ')} | ${fmt(s.median)} |`);
+    p();
+    p(`Ratio of medians: B/A = ${fmt(wk.ratioBA, 3)}x${wk.ratioBC !== null ? `, B/C = ${fmt(wk.ratioBC, 2)}x` : ''}. ` +
+      `Median of the per-round ratios (B ran right next to A and C each round): B/A = ${fmt(wk.pairedBA, 3)}x` +
+      `${wk.pairedBC !== null ? `, B/C = ${fmt(wk.pairedBC, 2)}x` : ''}.`);
+    p();
+    p('Server-side CPU time per request (user + system of Apache and its children, and of the backend: the Node.js process ' +
+      'for A and B, Passenger\'s agents and its Node.js app for C), median of the rounds; less disturbed by other work than req/s:');
+    p();
+    p('| setup | CPU µs / request, per round | median | of which Apache | of which Node.js backend |');
+    p('|---|---|---:|---:|---:|');
+    for (const s of wk.setups) {
+      p(`| ${s.key} | ${s.cpuUs.map((x) => fmt(x, 1)).join(', ')} | ${fmt(s.cpuMedian, 1)} | ` +
+        `${s.key === 'C' ? 'n/a' : fmt(s.webMedian, 1)} | ${s.key === 'C' ? 'n/a' : fmt(s.appMedian, 1)} |`);
+    }
+    p();
+    p(`B/A CPU per request = ${fmt(wk.cpuRatioBA, 3)}x${wk.cpuRatioCB !== null ? `; C/B = ${fmt(wk.cpuRatioCB, 2)}x` : ''}`);
+    for (const n of wk.notes) p(`- ${n}`);
+  }
+  p();
+  p('## Summary');
+  p();
+  p('| figure | measured | target | |');
+  p('|---|---:|---:|---|');
+  if (cg) {
+    if (cg.small) p(`| small env: instructions added / request | ${fmt(cg.small.delta)} (${fmt(cg.small.sharePct, 2)}%) | <= ${TARGET_SMALL_SHARE}% | ${ok(cg.small.sharePct <= TARGET_SMALL_SHARE)} |`);
+    if (cg.tls) p(`| TLS +StdEnvVars: instructions added / request | ${fmt(cg.tls.delta)} (${fmt(cg.tls.sharePct, 2)}%), ${fmt(cg.tls.ipb, 2)} / env byte | - | |`);
+    if (cg.big) p(`| big env: instructions / byte of serialised env | ${fmt(cg.big.ipb, 2)} (${fmt(cg.big.delta)} / ${fmt(cg.big.envRawBytes)} B; ${fmt(cg.big.sharePct, 2)}%) | <= ${TARGET_BIG_IPB} | ${ok(cg.big.ipb <= TARGET_BIG_IPB)} |`);
+  }
+  if (wk) {
+    p(`| throughput B/A (module vs mod_proxy alone) | ${fmt(wk.ratioBA, 3)}x | >= ${TARGET_VS_PROXY}x | ${ok(wk.ratioBA >= TARGET_VS_PROXY)} |`);
+    if (wk.cpuRatioBA !== null) p(`| server CPU per request B/A (for information) | ${fmt(wk.cpuRatioBA, 3)}x | - | |`);
+    p(`| throughput B/C (module vs Passenger) | ${wk.ratioBC === null ? 'skipped' : `${fmt(wk.ratioBC, 2)}x`} | >= ${TARGET_VS_PASSENGER}x | ${wk.ratioBC === null ? 'n/a (Passenger not run)' : ok(wk.ratioBC >= TARGET_VS_PASSENGER)} |`);
+  }
+  return L.join('\n') + '\n';
+}
+
+// ------------------------------------------------------------ main
+
+async function main() {
+  if (process.getuid && process.getuid() !== 0) log('# warning: not root; Apache (User www-data) and Passenger need root');
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const f of fs.readdirSync(OUT)) if (/^(callgrind|summary|results|profile)/.test(f)) fs.rmSync(path.join(OUT, f), { force: true });
+  build();
+  TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'sh-bench-'));
+  fs.chmodSync(TMP, 0o755);
+  const t0 = Date.now();
+  let cg = null;
+  let wk = null;
+  if (ONLY !== 'wrk') {
+    log(`# (a) callgrind: ${ENVS.join(', ')}; sessions of ${N1} and ${N2} requests`);
+    cg = await runCallgrind();
+  }
+  if (ONLY !== 'callgrind') {
+    log('# (b) throughput');
+    wk = await runWrk();
+  }
+  const text = report(cg, wk);
+  fs.writeFileSync(path.join(OUT, 'summary.md'), text);
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ callgrind: cg, wrk: wk }, null, 2));
+  process.stdout.write(text);
+  log(`# done in ${((Date.now() - t0) / 1000).toFixed(0)} s; details in ${path.relative(process.cwd(), OUT) || OUT}/`);
+}
+
+main().catch((e) => { log(`bench: ${e.stack || e}`); process.exitCode = 1; });
