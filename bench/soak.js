@@ -98,22 +98,7 @@ MaxSpareThreads ${procs * threads}
 }
 
 // --- memory sampling -------------------------------------------------------
-function childPids(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch (_) {
-    const out = [];
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === pid) out.push(Number(d));
-      } catch (_) { /* raced */ }
-    }
-    return out;
-  }
-}
+const { childPids } = h;
 
 function statusField(pid, field) {
   try {

@@ -25,10 +25,7 @@ const h = require('./lib/harness');
 // helpers
 // ---------------------------------------------------------------------------
 
-/** What the module must send for these pairs: base64("k\0v\0..."). */
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])])).toString('base64');
-}
+const { encodeEnvvars } = h;
 
 /** rawHeaders (or raw trailers) as [name, value] pairs. */
 function pairsOf(list) {

@@ -14,18 +14,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./lib/harness');
 
-// What the module must send for these pairs: base64("k\0v\0...").
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])]))
-    .toString('base64');
-}
+const { encodeEnvvars } = h;
 
-function rawValues(echo, name) {
-  const out = [];
-  const rh = echo.rawHeaders;
-  for (let i = 0; i + 1 < rh.length; i += 2) if (rh[i].toLowerCase() === name.toLowerCase()) out.push(rh[i + 1]);
-  return out;
-}
+const { rawValues } = h;
 
 async function get(port, reqPath, opts = {}) {
   const r = await h.request(port, Object.assign({ path: reqPath }, opts));

@@ -318,9 +318,7 @@ function replaceAll(buf, from, to) {
   return Buffer.concat(parts);
 }
 
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])])).toString('base64');
-}
+const { encodeEnvvars } = H;
 
 /**
  * The `!~` headers of an app's echo, with the Envvars value normalised:

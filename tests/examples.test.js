@@ -58,18 +58,9 @@ function configtestSite(body, opts = {}) {
   return h.configtest(moduleFiles() + '\n' + body, Object.assign({ loadSecureHeaders: false }, opts));
 }
 
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])]))
-    .toString('base64');
-}
+const { encodeEnvvars } = h;
 
-// All values of header `name` (case-insensitive) in an echo's raw headers.
-function rawValues(echo, name) {
-  const out = [];
-  const rh = echo.rawHeaders;
-  for (let i = 0; i + 1 < rh.length; i += 2) if (rh[i].toLowerCase() === name.toLowerCase()) out.push(rh[i + 1]);
-  return out;
-}
+const { rawValues } = h;
 
 // A request that carries a forged secure header: 400, and no backend saw it.
 async function assertForgedRefused(port, backends, reqPath, opts = {}) {

@@ -25,10 +25,7 @@ const SPEC_BODY = [
   'RewriteRule ^/rw/(.*)$ /target/$1 [PT,E=RWVAR:$1]',
 ].join('\n');
 
-/** What Passenger would send for these pairs: base64("k\0v\0..."). */
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])])).toString('base64');
-}
+const { encodeEnvvars } = require('./lib/harness');
 
 /** rawHeaders as [name, value] pairs. */
 function rawPairs(json) {

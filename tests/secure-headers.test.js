@@ -23,12 +23,7 @@ const h = require('./lib/harness');
 
 const SECURE_ORDER = ['!~Passenger-Proto', '!~Passenger-Client-Address', '!~Passenger-Envvars'];
 
-/** base64("name\0value\0...") exactly as SPEC.md describes it. */
-function encodeEnvvars(pairs) {
-  return Buffer.concat(pairs.flatMap(([k, v]) => [
-    Buffer.from(k, 'utf8'), Buffer.from([0]), Buffer.from(v, 'utf8'), Buffer.from([0]),
-  ])).toString('base64');
-}
+const { encodeEnvvars } = h;
 
 /** rawHeaders of an echo as [name, value] pairs. */
 function rawPairs(echo) {

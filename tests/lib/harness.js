@@ -934,6 +934,21 @@ function envvarsOf(echo) {
   return h ? decodeEnvvars(h[1]) : null;
 }
 
+// base64("name\0value\0..."): what the module must send for these pairs.
+function encodeEnvvars(pairs) {
+  return Buffer.concat(pairs.flatMap(([k, v]) => [
+    Buffer.from(k, 'utf8'), Buffer.from([0]), Buffer.from(v, 'utf8'), Buffer.from([0]),
+  ])).toString('base64');
+}
+
+// All values of header `name` (case-insensitive) in an echo's raw headers.
+function rawValues(echo, name) {
+  const out = [];
+  const rh = echo.rawHeaders;
+  for (let i = 0; i + 1 < rh.length; i += 2) if (rh[i].toLowerCase() === name.toLowerCase()) out.push(rh[i + 1]);
+  return out;
+}
+
 module.exports = {
   REPO,
   MODULE_PATH,
@@ -955,6 +970,9 @@ module.exports = {
   buildRequest,
   secureHeaders,
   decodeEnvvars,
+  encodeEnvvars,
+  rawValues,
+  childPids,
   envvarsOf,
   sleep,
 };
