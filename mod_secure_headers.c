@@ -13,12 +13,13 @@
  * exactly as Phusion Passenger 6 sends them to its applications.
  *
  * The headers are added from mod_proxy's own "fixups" hook, which runs on
- * the copy of the request headers that mod_proxy is about to send, after
- * its hop-by-hop and Connection handling. That makes it the one place
- * that sees every forwarded request (ProxyPass, RewriteRule [P],
+ * the copy of the request headers that mod_proxy_http is about to send,
+ * after its hop-by-hop and Connection handling. That makes it the one place
+ * that sees every request it forwards (ProxyPass, RewriteRule [P],
  * balancers, WebSocket upgrades, subrequests, internal redirects) with the
  * environment as late as it can be, and where nothing a client sent can
- * still remove what the module adds.
+ * still remove what the module adds. mod_proxy_http2 skips that hook; its
+ * targets get the headers from the last ordinary fixup instead.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -205,10 +206,10 @@ static sh_env_filter sh_filter_of(const sh_dir_conf *conf)
 /* Runs before every other post_read_request hook (mod_remoteip,
  * mod_setenvif, ...), so nothing acts on a request that carries a forged
  * secure header. httpd runs this hook again for internal redirects, on the
- * headers of a request that already passed here: by then a "!~" header can
- * only have come from the server's own configuration (RequestHeader), and
- * the proxy hook replaces it anyway, so only the client's request is
- * judged. */
+ * headers of a request that already passed here: a "!~" header there came
+ * from the server's configuration (RequestHeader) or from a trailer merged
+ * after this check (MergeTrailers on), and the proxy hook strips both, so
+ * only the client's own request is judged. */
 static int sh_refuse_forged_headers(request_rec *r)
 {
     const char *name;
@@ -301,18 +302,19 @@ static void sh_set_trustworthy_forwarded(request_rec *r, apr_table_t *out,
 
 static void sh_log_added(request_rec *r, int https, const sh_envvars *ev)
 {
+    const char *address = "";
+
+    if (r->useragent_ip && *r->useragent_ip) {
+        address = apr_psprintf(r->pool, SECURE_HEADERS_CLIENT_ADDRESS
+                               " (%" APR_SIZE_T_FMT " bytes), ",
+                               strlen(r->useragent_ip));
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "added %s%s%s%s%s (%" APR_SIZE_T_FMT " bytes, %d "
-                  "variable(s), %" APR_SIZE_T_FMT " bytes raw)",
-                  https ? SECURE_HEADERS_PROTO " (5 bytes), " : "",
-                  r->useragent_ip && *r->useragent_ip
-                      ? SECURE_HEADERS_CLIENT_ADDRESS " (" : "",
-                  r->useragent_ip && *r->useragent_ip
-                      ? apr_psprintf(r->pool, "%" APR_SIZE_T_FMT,
-                                     strlen(r->useragent_ip)) : "",
-                  r->useragent_ip && *r->useragent_ip ? " bytes), " : "",
-                  ev->value ? SECURE_HEADERS_ENVVARS : "no "
-                              SECURE_HEADERS_ENVVARS,
+                  "added %s%s%s (%" APR_SIZE_T_FMT " bytes, %d variable(s), %"
+                  APR_SIZE_T_FMT " bytes raw)",
+                  https ? SECURE_HEADERS_PROTO " (5 bytes), " : "", address,
+                  ev->value ? SECURE_HEADERS_ENVVARS
+                            : "no " SECURE_HEADERS_ENVVARS,
                   ev->value_len, ev->count, ev->raw_len);
 }
 
