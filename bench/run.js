@@ -26,6 +26,7 @@ const net = require('net');
 const tls = require('tls');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
+const { passengerRuntimeConf } = require('../tests/lib/passenger');
 
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
@@ -278,18 +279,7 @@ function apacheConf(dir, { port, kind = 'proxy', backendPort, env = 'small', wit
   </Directory>`;
   }
   const passengerGlobal = kind === 'passenger' ? `LoadModule passenger_module ${PASSENGER_SO}
-PassengerRoot ${PASSENGER_ROOT}
-PassengerDefaultRuby /usr/bin/ruby
-PassengerNodejs ${NODE}
-PassengerInstanceRegistryDir ${dir}/passenger/registry
-PassengerDataBufferDir ${dir}/passenger/buffer
-PassengerSpawnDir ${dir}/passenger/spawn
-PassengerLogFile ${dir}/logs/passenger.log
-PassengerDisableSecurityUpdateCheck on
-PassengerDisableAnonymousTelemetry on
-PassengerUserSwitching on
-PassengerDefaultUser nobody
-PassengerDefaultGroup nogroup
+${passengerRuntimeConf(dir, NODE)}
 # One Node.js process, as behind mod_proxy: Passenger sends Node apps any
 # number of concurrent requests, so it has no reason to start more.
 PassengerMaxPoolSize 1

@@ -154,19 +154,7 @@ CustomLog ${dir}/logs/access.log common
   Require all granted
 </Directory>
 
-PassengerRoot ${PASSENGER_ROOT}
-PassengerDefaultRuby /usr/bin/ruby
-PassengerNodejs ${nodejs}
-PassengerInstanceRegistryDir ${dir}/passenger/registry
-PassengerDataBufferDir ${dir}/passenger/buffer
-PassengerSpawnDir ${dir}/passenger/spawn
-PassengerLogFile ${dir}/logs/passenger.log
-PassengerDisableSecurityUpdateCheck on
-PassengerDisableAnonymousTelemetry on
-# The app (owned by root) is run as this unprivileged user (user switching on).
-PassengerUserSwitching on
-PassengerDefaultUser nobody
-PassengerDefaultGroup nogroup
+${passengerRuntimeConf(dir, nodejs)}
 PassengerMaxPoolSize 2
 PassengerMinInstances 0
 PassengerFriendlyErrorPages on
@@ -181,6 +169,25 @@ ${tlsPort ? vhostBlock(dir, tlsPort, body,
 }
 
 // ---------------------------------------------------------------- processes
+
+/** Passenger's server-wide directives for an instance living in `dir`:
+ *  every file it writes stays inside, and the app runs as nobody. Shared
+ *  with bench/run.js so both start Passenger the same way. */
+function passengerRuntimeConf(dir, nodejs) {
+  return `PassengerRoot ${PASSENGER_ROOT}
+PassengerDefaultRuby /usr/bin/ruby
+PassengerNodejs ${nodejs}
+PassengerInstanceRegistryDir ${dir}/passenger/registry
+PassengerDataBufferDir ${dir}/passenger/buffer
+PassengerSpawnDir ${dir}/passenger/spawn
+PassengerLogFile ${dir}/logs/passenger.log
+PassengerDisableSecurityUpdateCheck on
+PassengerDisableAnonymousTelemetry on
+# The app (owned by root) is run as this unprivileged user (user switching on).
+PassengerUserSwitching on
+PassengerDefaultUser nobody
+PassengerDefaultGroup nogroup`;
+}
 
 /** pids of processes (other than us) carrying our marker or the dir in their cmdline. */
 function markedPids(dir) {
@@ -471,5 +478,6 @@ module.exports = {
   passengerSecureHeaders,
   decodeEnvvars,
   passengerUnavailable,
+  passengerRuntimeConf,
   PASSENGER_SO,
 };
