@@ -329,6 +329,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
     const sh_dir_conf *conf;
     sh_env_filter filter;
     sh_envvars ev;
+    apr_size_t ceiling;
     int https;
 
     sh_strip_secure_headers(out);
@@ -337,6 +338,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
     if (!sh_enabled_for(r, conf)) {
         return;
     }
+    ceiling = sh_env_ceiling(conf);
 
     https = sh_is_https(r);
     if (https) {
@@ -346,13 +348,12 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
         apr_table_addn(out, SECURE_HEADERS_CLIENT_ADDRESS, r->useragent_ip);
     }
     filter = sh_filter_of(conf);
-    sh_envvars_build(r->pool, r->subprocess_env, &filter,
-                     sh_env_ceiling(conf), &ev);
+    sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
     if (ev.value) {
         apr_table_addn(out, SECURE_HEADERS_ENVVARS, ev.value);
     }
     if (ev.omitted_count) {
-        sh_log_omitted(r, &ev, sh_env_ceiling(conf));
+        sh_log_omitted(r, &ev, ceiling);
     }
     if (conf->xforwarded == 1) {
         sh_set_trustworthy_forwarded(r, out, https);

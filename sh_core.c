@@ -203,11 +203,18 @@ static const sh_env_filter *sh_effective_filter(const sh_env_filter *filter)
     return NULL;
 }
 
+/* The one test both passes over the environment apply; "filter" has been
+ * through sh_effective_filter and "len" is strlen(name). */
+static int sh_entry_sent(const sh_env_filter *filter, const char *name,
+                         apr_size_t len)
+{
+    return !sh_passenger_skips(name, len)
+           && (filter == NULL || sh_filter_passes(filter, name));
+}
+
 int sh_env_wanted(const sh_env_filter *filter, const char *name)
 {
-    filter = sh_effective_filter(filter);
-    return !sh_passenger_skips(name, strlen(name))
-           && (filter == NULL || sh_filter_passes(filter, name));
+    return sh_entry_sent(sh_effective_filter(filter), name, strlen(name));
 }
 
 /* --- base64 ------------------------------------------------------------ */
@@ -490,11 +497,9 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
             continue;
         }
         klen = strlen(e[i].key);
-        if (sh_passenger_skips(e[i].key, klen)
-            || (filter && !sh_filter_passes(filter, e[i].key))) {
-            continue;
+        if (sh_entry_sent(filter, e[i].key, klen)) {
+            raw += klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
         }
-        raw += klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
     }
     return sh_base64_len(raw);
 }
@@ -523,8 +528,7 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
             continue;
         }
         piece->klen = strlen(e[i].key);
-        if (sh_passenger_skips(e[i].key, piece->klen)
-            || (filter && !sh_filter_passes(filter, e[i].key))) {
+        if (!sh_entry_sent(filter, e[i].key, piece->klen)) {
             continue;
         }
         piece->key = e[i].key;
