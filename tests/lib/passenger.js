@@ -363,21 +363,23 @@ function decodeEnvvars(b64) {
 
 /**
  * Start Apache + Passenger serving the echo app.
- * opts: { body = '', modules = [], tls = false, logLevel = 'info', keep = false }
+ * opts: { body = '', modules = [], tls = false, logLevel = 'info', keep = false, appJs }
  *   body     text placed inside the <VirtualHost> (both vhosts when tls);
  *            `{{DIR}}` becomes the temp ServerRoot, `{{PORT}}` that vhost's port
  *   modules  extra modules: 'remoteip', 'headers', ... or full LoadModule lines
  *   keep     keep the temp dir after stop() (also: env SHPASS_KEEP=1)
+ *   appJs    the app's app.js instead of the echo app (it must listen once;
+ *            Passenger takes over that listen call)
  * Resolves { port, tlsPort, dir, conf, stop(), errorLog(), passengerLog(), accessLog() }.
  */
-async function startPassenger({ body = '', modules = [], tls: withTls = false, logLevel = 'info', keep = false } = {}) {
+async function startPassenger({ body = '', modules = [], tls: withTls = false, logLevel = 'info', keep = false, appJs = APP_JS } = {}) {
   const why = passengerUnavailable();
   if (why) throw new Error('Passenger reference unavailable: ' + why);
   keep = keep || !!process.env.SHPASS_KEEP;
 
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const inst = await startOnce({ body, modules, withTls, logLevel, keep });
+    const inst = await startOnce({ body, modules, withTls, logLevel, keep, appJs });
     if (inst.ok) return inst.api;
     lastErr = inst.error;
     if (!inst.retry) break;
@@ -385,13 +387,13 @@ async function startPassenger({ body = '', modules = [], tls: withTls = false, l
   throw lastErr;
 }
 
-async function startOnce({ body, modules, withTls, logLevel, keep }) {
+async function startOnce({ body, modules, withTls, logLevel, keep, appJs }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shpass-'));
   fs.chmodSync(dir, 0o755); // www-data (apache children) and nobody (app) must traverse it
   for (const d of ['app/public', 'run', 'logs', 'passenger/registry', 'passenger/buffer', 'passenger/spawn']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
   }
-  fs.writeFileSync(path.join(dir, 'app', 'app.js'), APP_JS);
+  fs.writeFileSync(path.join(dir, 'app', 'app.js'), appJs);
   const port = await freePort();
   let tlsPort = null;
   if (withTls) { do { tlsPort = await freePort(); } while (tlsPort === port); }

@@ -50,7 +50,9 @@ function answer(via, framework, facts, info, url) {
 }
 
 function listening(server) {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
+  // Under Passenger the server listens on a unix socket of Passenger's.
+  const a = server.address();
+  process.stdout.write(JSON.stringify({ port: a && typeof a === 'object' ? a.port : null }) + '\n');
 }
 
 async function start(pkg, via, requireFn) {
