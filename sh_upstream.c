@@ -664,7 +664,10 @@ static const char *sh_chain_hint(request_rec *r, const sh_signature *sig,
     const char *keyid = sig->parsed && sig->in.keyid ? sig->in.keyid : NULL;
     const char *peer = r->connection->client_ip;
 
-    if (!sig->present && !apr_table_get(r->headers_in, SECURE_HEADERS_SELF)
+    int signed_by_module = sig->parsed && sig->in.tag
+                           && !strcmp(sig->in.tag, SH_SIG_TAG);
+
+    if (!signed_by_module && !apr_table_get(r->headers_in, SECURE_HEADERS_SELF)
         && !(addr && sh_is_ip_literal(addr)
              && apr_table_get(r->headers_in, "X-Forwarded-Server"))) {
         return NULL;
