@@ -8,6 +8,7 @@ const path = require('node:path');
 const net = require('node:net');
 const tls = require('node:tls');
 const http = require('node:http');
+const https = require('node:https');
 const http2 = require('node:http2');
 const crypto = require('node:crypto');
 const { spawn, execFileSync } = require('node:child_process');
@@ -108,10 +109,18 @@ function makeEcho(req, body) {
   };
 }
 
-function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
+// An echo backend on host (a free port), or on a unix socket (socketPath),
+// over TLS with the test certificate when tls is set. Its url is what
+// ProxyPass takes: http(s)://host:port, or unix:/path|http://localhost.
+function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000, tls: useTls = false, socketPath } = {}) {
   const requests = [];
   const upgraded = new Set();
-  const server = http.createServer({ maxHeaderSize: 16384, keepAlive: true });
+  const options = { maxHeaderSize: 16384, keepAlive: true };
+  if (useTls) {
+    const { certPath, keyPath } = ensureCert();
+    Object.assign(options, { cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) });
+  }
+  const server = (useTls ? https : http).createServer(options);
   server.keepAliveTimeout = keepAliveTimeout;
   server.headersTimeout = Math.max(keepAliveTimeout + 1000, 60000);
 
@@ -162,13 +171,14 @@ function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
+    server.listen(socketPath ? { path: socketPath } : { port: 0, host }, () => {
       server.removeListener('error', reject);
-      const { port } = server.address();
+      const port = socketPath ? undefined : server.address().port;
       resolve({
         host,
         port,
-        url: `http://${urlHost(host)}:${port}`,
+        url: socketPath ? `unix:${socketPath}|http://localhost`
+          : `${useTls ? 'https' : 'http'}://${urlHost(host)}:${port}`,
         requests,
         server,
         close() {
@@ -178,6 +188,36 @@ function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
             if (server.closeAllConnections) server.closeAllConnections();
           });
         },
+      });
+    });
+  });
+}
+
+// A cleartext HTTP/2 (h2c) echo backend, for ProxyPass h2c:// (mod_proxy_http2).
+function startH2cBackend() {
+  return new Promise((resolve) => {
+    const requests = [];
+    const server = http2.createServer();
+    server.on('sessionError', () => {});
+    server.on('stream', (stream, headers, flags, rawHeaders) => {
+      const chunks = [];
+      stream.on('error', () => {});
+      stream.on('data', (c) => chunks.push(c));
+      stream.on('end', () => {
+        const echo = {
+          method: headers[':method'], url: headers[':path'], authority: headers[':authority'],
+          httpVersion: '2.0', rawHeaders: rawHeaders.slice(), headers: Object.assign({}, headers),
+          body: Buffer.concat(chunks).toString('base64'),
+        };
+        requests.push(echo);
+        stream.respond({ ':status': 200, 'content-type': 'application/json' });
+        stream.end(JSON.stringify(echo));
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `h2c://127.0.0.1:${server.address().port}`, requests,
+        close: () => new Promise((r) => { server.close(() => r()); }),
       });
     });
   });
@@ -956,6 +996,7 @@ module.exports = {
   IS_ROOT,
   freePort,
   startBackend,
+  startH2cBackend,
   startApache,
   configtest,
   tlsVhost,
