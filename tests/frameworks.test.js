@@ -12,6 +12,10 @@
 //    by the tests' own signer and by the independent http-message-signatures
 //    package, and checked both ways): hmac-sha256, ed25519 and
 //    ecdsa-p256-sha256, replays, tampering, pinned authority, strict mode;
+//  * signed end to end: Apache signs (SecureHeadersSignKey, hmac-sha256,
+//    ed25519, ecdsa-p256-sha256) and each framework verifies, over HTTP/1.1,
+//    HTTP/2, TLS and IPv6, with X-Forwarded-* covered or not, authority
+//    pinning and replay of a captured request;
 //  * tsc --strict on a sample against the package's declarations.
 //
 // Every expectation is computed from what the client sent.
@@ -224,6 +228,124 @@ ${h.tlsVhost('')}`,
         assert.deepEqual(other.json.warnings, [], 'express-rate-limit logged no validation error');
       });
     }
+  });
+
+  describe('signed end to end: Apache signs (SecureHeadersSignKey), the package verifies', () => {
+    const sigLib = require('./lib/signature');
+    const ALGS = { hmac: 'hmac-sha256', ed25519: 'ed25519', ecdsa: 'ecdsa-p256-sha256' };
+    const IDS = { hmac: 'e2e-hmac', ed25519: 'e2e-ed', ecdsa: 'e2e-ec' };
+    const apps = {};
+    let ap; let echo; let keys;
+
+    before(async () => {
+      const keyDir = fs.mkdtempSync(path.join(sc.dir, 'e2e-keys-'));
+      fs.chmodSync(keyDir, 0o755);
+      keys = sigLib.keyFiles(keyDir);
+      // The backend holds the public halves (and the HMAC secret).
+      const backendKeys = {};
+      for (const k of Object.keys(ALGS)) backendKeys[IDS[k]] = { alg: ALGS[k], keyFile: keys[k].pub || keys[k].file };
+      await Promise.all([...FRAMEWORKS, 'express5-nopin'].map(async (name) => {
+        const fw = name.replace('-nopin', '');
+        const port = await h.freePort();
+        const options = { keys: backendKeys };
+        if (name === fw) options.authority = `127.0.0.1:${port}`;
+        apps[name] = await F.startApp(sc, { framework: fw, esm: fw === 'fastify', port, options });
+      }));
+      echo = await h.startBackend();
+      const loc = (prefix, target, lines) => `<Location ${prefix}>\n  ProxyPass ${target}/\n${lines.map((l) => `  ${l}`).join('\n')}\n</Location>`;
+      const locations = [];
+      for (const fw of FRAMEWORKS) {
+        const url = apps[fw].url;
+        for (const k of Object.keys(ALGS)) locations.push(loc(`/${fw}/${k}/`, url, [`SecureHeadersSignKey ${IDS[k]} ${ALGS[k]} ${keys[k].file}`]));
+        locations.push(loc(`/${fw}/xf/`, url, [`SecureHeadersSignKey ${IDS.ed25519} ed25519 ${keys.ed25519.file}`, 'SecureHeadersXForwarded On']));
+        locations.push(loc(`/${fw}/preserve/`, url, [`SecureHeadersSignKey ${IDS.ecdsa} ecdsa-p256-sha256 ${keys.ecdsa.file}`, 'ProxyPreserveHost On']));
+        locations.push(loc(`/${fw}/unsigned/`, url, []));
+      }
+      locations.push(loc('/capture/', echo.url, [`SecureHeadersSignKey ${IDS.ed25519} ed25519 ${keys.ed25519.file}`]));
+      ap = await h.startApache({
+        h2: true,
+        ipv6: true,
+        modules: ['remoteip'],
+        body: `
+RemoteIPHeader X-Real-IP
+RemoteIPInternalProxy 127.0.0.1 ::1
+${locations.join('\n')}
+${h.tlsVhost('')}`,
+      });
+    });
+    after(async () => {
+      if (ap) await ap.stop();
+      if (echo) await echo.close();
+      await Promise.all(Object.values(apps).map((a) => a.stop()));
+    });
+
+    async function get(p, opts = {}) {
+      if (opts.h2) return h.h2request(ap.tlsPort, { path: p, headers: Object.fromEntries(opts.headers || []) });
+      return h.request(opts.port || ap.port, { path: p, headers: opts.headers || [], tls: !!opts.tls, host: opts.host || '127.0.0.1' });
+    }
+
+    for (const fw of FRAMEWORKS) {
+      const backendHost = () => `127.0.0.1:${apps[fw].port}`;
+      const cases = [
+        ['hmac', 'HTTP/1.1, spoofed X-Forwarded-*', {}, { ip: '127.0.0.1', protocol: 'http' }],
+        ['ed25519', 'HTTP/2 front side', { h2: true }, { ip: '127.0.0.1', protocol: 'https' }],
+        ['ecdsa', 'TLS, mod_remoteip X-Real-IP 203.0.113.9', { tls: true, port: 'tls', headers: [['X-Real-IP', '203.0.113.9']] }, { ip: '203.0.113.9', protocol: 'https' }],
+        ['hmac', 'IPv6 client', { port: 'v6', host: '::1' }, { ip: '::1', protocol: 'http' }],
+      ];
+      for (const [k, name, opts, want] of cases) {
+        test(`${fw}, ${ALGS[k]}, ${name}: verified; the facts are Apache's; the host is the backend's (ProxyPreserveHost Off)`, async () => {
+          const o = Object.assign({}, opts, { headers: [...(opts.headers || []), ...SPOOF] });
+          if (o.port === 'tls') o.port = ap.tlsPort;
+          if (o.port === 'v6') o.port = ap.port6;
+          const r = await get(`/${fw}/${k}/whoami?x=1`, o);
+          assert.equal(r.status, 200, r.body);
+          assert.deepEqual([r.json.signed, r.json.keyid, r.json.trusted], [true, IDS[k], true]);
+          sameFacts(r.json, fw, Object.assign({ host: backendHost() }, want));
+        });
+      }
+      test(`${fw}: SecureHeadersXForwarded On: X-Forwarded-* covered, the host is the client's`, async () => {
+        const host = `www.example.test:${ap.port}`;
+        const r = await get(`/${fw}/xf/whoami`, { headers: [['Host', host], ...SPOOF] });
+        assert.equal(r.status, 200, r.body);
+        assert.equal(r.json.keyid, IDS.ed25519);
+        sameFacts(r.json, fw, { ip: '127.0.0.1', protocol: 'http', host });
+      });
+      test(`${fw}: ProxyPreserveHost On signs the client's Host, which the pinned authority refuses; no signature at all is refused`, async () => {
+        const app = apps[fw];
+        for (const [p, code] of [[`/${fw}/preserve/whoami`, 'AUTHORITY_MISMATCH'], [`/${fw}/unsigned/whoami`, 'SIGNATURE_MISSING']]) {
+          const n = app.rejects.length;
+          const r = await get(p, { headers: SPOOF });
+          assert.equal(r.status, 403, `${p}: ${r.body}`);
+          await waitFor(() => app.rejects.length === n + 1, `${code} reported`);
+          assert.equal(app.rejects[n], code);
+        }
+      });
+    }
+
+    test('a signed request captured on its way to one backend is refused by another (authority), and replayed twice by one without a pin (nonce)', async () => {
+      const r = await get('/capture/x?y=1', { headers: [['X-Real-IP', '203.0.113.5']] });
+      assert.equal(r.status, 200);
+      const captured = r.json;
+      const s = sigLib.moduleSignature(captured);
+      assert.equal(s.keyid, IDS.ed25519);
+      // What the echo backend received, sent again byte for byte (Host too).
+      const pairs = [];
+      for (let i = 0; i + 1 < captured.rawHeaders.length; i += 2) pairs.push([captured.rawHeaders[i], captured.rawHeaders[i + 1]]);
+      const replay = (app) => h.request(app.port, { path: captured.url, headers: pairs.filter(([n]) => n.toLowerCase() !== 'connection') });
+      const pinned = apps.express5;
+      let n = pinned.rejects.length;
+      assert.equal((await replay(pinned)).status, 403);
+      await waitFor(() => pinned.rejects.length === n + 1, 'reported');
+      assert.equal(pinned.rejects[n], 'AUTHORITY_MISMATCH');
+      const open = apps['express5-nopin'];
+      const first = await replay(open);
+      assert.equal(first.status, 200, 'without authority pinning the first replay gets through: set authority behind a balancer');
+      assert.deepEqual([first.json.signed, first.json.ip], [true, '203.0.113.5']);
+      n = open.rejects.length;
+      assert.equal((await replay(open)).status, 403);
+      await waitFor(() => open.rejects.length === n + 1, 'reported');
+      assert.equal(open.rejects[n], 'REPLAYED');
+    });
   });
 
   describe('signed (requests as Apache forwards them, straight to the apps)', () => {

@@ -16,40 +16,15 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
+const { ensureNpmDeps } = require('./npm');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const FW_DIR = path.join(REPO, 'tests', 'frameworks');
 const PKG_DIR = path.join(REPO, 'node');
-const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b|request to \S+ failed/;
 
-// Every package the lockfile pins at the top level is installed at that version?
-function installed() {
-  const lock = JSON.parse(fs.readFileSync(path.join(FW_DIR, 'package-lock.json'), 'utf8'));
-  const deps = lock.packages[''].dependencies;
-  return Object.keys(deps).every((name) => {
-    try {
-      const have = JSON.parse(fs.readFileSync(path.join(FW_DIR, 'node_modules', name, 'package.json'), 'utf8')).version;
-      return have === lock.packages[`node_modules/${name}`].version;
-    } catch (_) {
-      return false;
-    }
-  });
-}
-
-/** null when tests/frameworks/node_modules matches the lockfile (installing it if needed), else a skip reason. */
+/** null when tests/frameworks/node_modules matches its lockfile (installing it if needed), else a skip reason. */
 function install() {
-  if (installed()) return null;
-  let r; let out;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    r = spawnSync('npm', ['ci', '--prefix', FW_DIR, '--no-audit', '--no-fund', '--prefer-offline'], { encoding: 'utf8', timeout: 300000 });
-    out = `${r.stdout || ''}${r.stderr || ''}${r.error ? String(r.error) : ''}`;
-    if (r.status === 0 && installed()) return null;
-    if (NETWORK_ERROR.test(out)) break;
-  }
-  if (NETWORK_ERROR.test(out)) {
-    return `tests/frameworks is not installed and npm cannot reach its registry (run "npm ci --prefix tests/frameworks"): ${out.match(NETWORK_ERROR)[0]}`;
-  }
-  throw new Error(`npm ci --prefix ${FW_DIR} failed (${r.status}):\n${out}`);
+  return ensureNpmDeps(FW_DIR);
 }
 
 const scratches = new Set();
