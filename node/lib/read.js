@@ -33,7 +33,7 @@ function compile(options) {
     throw new TypeError('options.replayCache: false, or an object with remember(keyid, nonce, retainUntil, now)');
   }
   let replay = null;
-  if (keys && rc !== false) replay = rc === undefined || rc === true ? createMemoryReplayCache() : rc;
+  if (keys && rc !== false) replay = rc === undefined || rc === true ? sharedReplayCache() : rc;
   let authority = null;
   if (o.authority !== undefined && o.authority !== null) {
     const list = Array.isArray(o.authority) ? o.authority : [o.authority];
@@ -51,8 +51,17 @@ function compile(options) {
   };
 }
 
-// The replay cache lives with the options object it was made for: pass the
-// same object on every call (the middleware factories do).
+// One default replay cache for the whole process, whatever options object
+// asks for it: a nonce accepted once is refused everywhere after, even when
+// an app builds a fresh options object per call. (Compiled options are kept
+// per options object: pass the same one each time, as the middleware
+// factories do, to compile the keys once.)
+let sharedCache = null;
+function sharedReplayCache() {
+  if (!sharedCache) sharedCache = createMemoryReplayCache();
+  return sharedCache;
+}
+
 const compiledByOptions = new WeakMap();
 let defaultCompiled = null;
 
@@ -236,6 +245,8 @@ function wrapStoreError(e) {
   return new SecureHeadersError(CODES.STORE_FAILED, `replay cache failed: ${e && e.message}`, { cause: e });
 }
 
+const acceptedNonces = new WeakMap(); // req -> Set of "keyid\nnonce" it got accepted
+
 // Returns the facts, or a Promise of them when an asynchronous replay store
 // answers; throws (or rejects with) SecureHeadersError.
 function check(req, c) {
@@ -270,10 +281,17 @@ function check(req, c) {
 
   const p = signedInfo.v.params;
   const retainUntil = p.expires + c.clockSkew;
+  // The same request object checked again (other options, the app calling
+  // read() after the middleware) is not a replay of itself.
+  const nonceKey = `${signedInfo.v.keyid}\n${p.nonce}`;
+  let mine = acceptedNonces.get(req);
+  if (mine && mine.has(nonceKey)) return facts();
   const settle = (fresh) => {
     if (fresh === false) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${signedInfo.v.keyid}" was seen before`, { keyid: signedInfo.v.keyid });
     }
+    if (!mine) { mine = new Set(); acceptedNonces.set(req, mine); }
+    mine.add(nonceKey);
     return facts();
   };
   let r;

@@ -149,6 +149,15 @@ describe('signed', () => {
     assert.equal(read(again2, o2).signed, true);
   });
 
+  test('the default replay cache is one per process: fresh options objects cannot replay, the same request is not its own replay', () => {
+    const { req } = apacheReq(k);
+    assert.equal(read(req, opts()).signed, true);
+    assert.equal(read(req, opts()).signed, true, 'the same request object, other options: not a replay');
+    const pairs = Array.from({ length: req.rawHeaders.length / 2 }, (_, i) => [req.rawHeaders[2 * i], req.rawHeaders[2 * i + 1]]).slice(1);
+    const again = fakeReq({ url: '/a/b?x=1&y', host: 'backend.internal:3000', headers: pairs });
+    assert.throws(() => read(again, opts()), isCode('REPLAYED'), 'another request with the same signature, another options object');
+  });
+
   test('tag, nonce and every parameter are required', () => {
     refuses('TAG_MISMATCH', { sign: { tag: 'other' } });
     const p = (params) => ({ sign: { params } });
@@ -271,4 +280,12 @@ describe('signed', () => {
     assert.deepEqual(Object.keys(codes).sort(), Object.values(codes).sort());
     assert.ok(createMemoryReplayCache);
   });
+});
+
+test('the repository\'s earlier helper, node/secure-headers.js, still answers as before', () => {
+  const { secureInfo, decodeEnvvars } = require('../secure-headers');
+  const info = secureInfo(fakeReq({ headers: [['!~Passenger-Proto', 'https'], ['!~Passenger-Client-Address', '203.0.113.9'], ['!~Passenger-Envvars', 'Rk9PAGJhcgA=']] }));
+  assert.deepEqual({ ...info, env: { ...info.env } }, { viaApache: true, protocol: 'https', clientAddress: '203.0.113.9', env: { FOO: 'bar' } });
+  assert.deepEqual(secureInfo(fakeReq({ remoteAddress: '10.0.0.1' })).clientAddress, '10.0.0.1');
+  assert.deepEqual({ ...decodeEnvvars('') }, {});
 });
