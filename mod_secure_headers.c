@@ -677,6 +677,23 @@ static const char *sh_h2_authority(request_rec *r, const apr_uri_t *uri)
     return uri->hostname;
 }
 
+/* host[:port] of a backend URL, normalised, the port always written. */
+static const char *sh_url_authority(request_rec *r, const char *url)
+{
+    apr_uri_t uri;
+    apr_port_t port = sh_url_port(url);
+    char *host;
+
+    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS
+        || uri.hostname == NULL || port == 0) {
+        return NULL;
+    }
+    host = apr_pstrdup(r->pool, uri.hostname);
+    ap_str_tolower(host);
+    return apr_psprintf(r->pool, ap_strchr_c(host, ':') ? "[%s]:%u" : "%s:%u",
+                        host, (unsigned)port);
+}
+
 /* @method, @authority, @path and @query of the request as the backend
  * receives it; 0 when the URL cannot be understood. */
 static int sh_request_components(request_rec *r, apr_table_t *out,
@@ -721,7 +738,8 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
  * member value and the base64 signature; 0 when signing failed. */
 static int sh_sign_components(request_rec *r, const sh_key *key,
                               const sh_component *c, int n, int lifetime,
-                              const char **input, const char **signature)
+                              const char *target, const char **input,
+                              const char **signature)
 {
     apr_int64_t created = (apr_int64_t)apr_time_sec(apr_time_now());
     char nonce[SH_NONCE_LEN + 1];
@@ -733,7 +751,7 @@ static int sh_sign_components(request_rec *r, const sh_key *key,
         return 0;
     }
     params = sh_sig_params(r->pool, c, n, created, created + lifetime, nonce,
-                           key, &plen);
+                           target, key, &plen);
     base = sh_sig_base(r->pool, c, n, params, plen, &blen);
     if (base == NULL || (slen = sh_key_sign(key, base, blen, sig)) == 0) {
         return 0;
@@ -778,15 +796,21 @@ static int sh_covered(sh_component *all, const sh_component req[4],
  * that saw it can neither change nor replay it.
  */
 static int sh_send_self_proof(request_rec *r, apr_table_t *out,
-                              const sh_component req[4], sh_sent *sent,
-                              int lifetime, sh_component *proof)
+                              const char *url, const sh_component req[4],
+                              sh_sent *sent, int lifetime,
+                              sh_component *proof)
 {
     sh_component all[SH_SIG_MAX_COMPONENTS];
-    const char *input, *sig, *value;
+    const char *input, *sig, *value, *target;
     int n = sh_covered(all, req, sent, NULL);
 
-    if (!sh_sign_components(r, sh_instance_key(), all, n, lifetime, &input,
-                            &sig)) {
+    /* The authority of the connection, whatever Host says: where the
+     * proof comes back it must name that server's own address or names,
+     * so that a backend that was sent it cannot use it anywhere else. */
+    target = sh_url_authority(r, url);
+    if (target == NULL || sh_keyid_check(target) != NULL
+        || !sh_sign_components(r, sh_instance_key(), all, n, lifetime,
+                               target, &input, &sig)) {
         return 0;
     }
     value = apr_pstrcat(r->pool, "input=", input, ", sig=:", sig, ":", NULL);
@@ -809,7 +833,7 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
     const char *input, *sig;
     int n = sh_covered(all, req, sent, proof);
 
-    if (!sh_sign_components(r, key, all, n, lifetime, &input, &sig)) {
+    if (!sh_sign_components(r, key, all, n, lifetime, NULL, &input, &sig)) {
         return 0;
     }
     apr_table_addn(out, "Signature-Input",
@@ -945,7 +969,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
                            "understood");
             return;
         }
-        if (self && !sh_send_self_proof(r, out, req, &sent, lifetime,
+        if (self && !sh_send_self_proof(r, out, url, req, &sent, lifetime,
                                         &proof)) {
             sh_fail_closed(r, out, "cannot make the self proof");
             return;

@@ -511,12 +511,14 @@ int sh_nonce(char out[SH_NONCE_LEN + 1])
 
 char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
                     apr_int64_t created, apr_int64_t expires,
-                    const char *nonce, const sh_key *key, apr_size_t *len)
+                    const char *nonce, const char *target,
+                    const sh_key *key, apr_size_t *len)
 {
     const char *alg = sh_alg_name(key->alg);
     char nums[2][24];
     apr_size_t total, nlen[2], klen = strlen(key->keyid);
     apr_size_t noncelen = strlen(nonce), alglen = strlen(alg);
+    apr_size_t tlen = target ? strlen(target) : 0;
     char *buf, *w;
     int i;
 
@@ -531,6 +533,7 @@ char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
     total += sizeof(";created=") - 1 + nlen[0]
              + sizeof(";expires=") - 1 + nlen[1]
              + sizeof(";nonce=\"\"") - 1 + noncelen
+             + (target ? sizeof(";target=\"\"") - 1 + tlen : 0)
              + sizeof(";keyid=\"\"") - 1 + klen
              + sizeof(";alg=\"\"") - 1 + alglen
              + sizeof(";tag=\"" SH_SIG_TAG "\"") - 1;
@@ -554,6 +557,10 @@ char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
     SH_PUT(nums[1], nlen[1]);
     SH_PUTS(";nonce=\"");
     SH_PUT(nonce, noncelen);
+    if (target) {
+        SH_PUTS("\";target=\"");
+        SH_PUT(target, tlen);
+    }
     SH_PUTS("\";keyid=\"");
     SH_PUT(key->keyid, klen);
     SH_PUTS("\";alg=\"");
@@ -1026,6 +1033,22 @@ int sh_sf_dict_may_have(const char *value, const char *key)
     return r < 0 ? sh_contains_nocase(value, key) : r;
 }
 
+static void sh_sf_count_cb(void *ctx, const char *key, apr_size_t klen,
+                           const sh_sf_member *m)
+{
+    (void)key;
+    (void)klen;
+    (void)m;
+    ++*(int *)ctx;
+}
+
+int sh_sf_dict_size(const char *value)
+{
+    int n = 0;
+
+    return sh_sf_dict_walk(value, strlen(value), sh_sf_count_cb, &n) ? n : -1;
+}
+
 typedef struct {
     const char *key;
     apr_size_t klen;
@@ -1132,14 +1155,17 @@ static int sh_input_param(void *ctx, const sh_sf *f, apr_size_t kstart,
 {
     sh_input_ctx *ic = ctx;
     sh_sig_input *in = ic->in;
-    static const char *const strings[] = { "nonce", "keyid", "alg", "tag" };
-    const char **slots[4];
+    static const char *const strings[] = {
+        "nonce", "keyid", "alg", "tag", "target"
+    };
+    const char **slots[5];
     int i;
 
     slots[0] = &in->nonce;
     slots[1] = &in->keyid;
     slots[2] = &in->alg;
     slots[3] = &in->tag;
+    slots[4] = &in->target;
     if (sh_param_is(f, kstart, klen, "created")
         || sh_param_is(f, kstart, klen, "expires")) {
         int created = f->s[kstart] == 'c';
@@ -1158,7 +1184,7 @@ static int sh_input_param(void *ctx, const sh_sf *f, apr_size_t kstart,
         }
         return 1;
     }
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         if (sh_param_is(f, kstart, klen, strings[i])) {
             if (v->type != SH_SF_STRING) {
                 ic->error = apr_psprintf(ic->p, "%s must be a string",

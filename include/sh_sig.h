@@ -106,10 +106,13 @@ typedef struct {
  * The value of the Signature-Input member (what follows "label="):
  * ("c1" "c2" ...);created=N;expires=N;nonce="...";keyid="...";alg="...";
  * tag="...". Written into one pool allocation; *len gets its length.
+ * "target", when not NULL (the self proof only), is added after the nonce
+ * as ;target="..." and must pass sh_keyid_check.
  */
 char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
                     apr_int64_t created, apr_int64_t expires,
-                    const char *nonce, const sh_key *key, apr_size_t *len);
+                    const char *nonce, const char *target,
+                    const sh_key *key, apr_size_t *len);
 
 /*
  * The signature base of RFC 9421 section 2.5: a line '"name": value' for
@@ -147,6 +150,9 @@ int sh_sf_dict_find(const char *value, apr_size_t len, const char *key,
  * contains key (so nobody can hide one behind a syntax error). */
 int sh_sf_dict_may_have(const char *value, const char *key);
 
+/* How many members a dictionary has; -1 when it is not one. */
+int sh_sf_dict_size(const char *value);
+
 /* The value without its members named key, "" when nothing is left,
  * NULL when the value is not a dictionary. */
 const char *sh_sf_dict_without(apr_pool_t *p, const char *value,
@@ -158,7 +164,7 @@ typedef struct {
     sh_component components[SH_SIG_MAX_COMPONENTS];   /* names only */
     apr_int64_t created, expires;
     int has_created, has_expires;
-    const char *nonce, *keyid, *alg, *tag;            /* NULL if absent */
+    const char *nonce, *keyid, *alg, *tag, *target;   /* NULL if absent */
     const char *params;     /* the member value itself, for the base */
     apr_size_t params_len;
 } sh_sig_input;
