@@ -695,7 +695,10 @@ static const char *sh_url_authority(request_rec *r, const char *url)
 }
 
 /* @method, @authority, @path and @query of the request as the backend
- * receives it; 0 when the URL cannot be understood. */
+ * receives it; 0 when the URL cannot be understood. These are the only
+ * covered values that do not come through httpd's header parser or from
+ * this module (base64, addresses), so the only ones that could hold a line
+ * break, which would make the signature base ambiguous. */
 static int sh_request_components(request_rec *r, apr_table_t *out,
                                  const char *url, int h2,
                                  sh_component c[4])
@@ -726,6 +729,9 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
     c[3].name = "@query";
     c[3].value = query;
     for (i = 0; i < 4; i++) {
+        if (strpbrk(c[i].value, "\r\n")) {
+            return 0;
+        }
         c[i].name_len = strlen(c[i].name);
         c[i].value_len = strlen(c[i].value);
     }
@@ -734,33 +740,22 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
 
 /* --- signing ----------------------------------------------------------- */
 
-/* Signs request components c[0..n) with key: fills the Signature-Input
- * member value and the base64 signature; 0 when signing failed. */
+/* Signs request components c[0..n) with key: the Signature-Input member
+ * (input_prefix and the parameters) and the signature (sig_prefix and
+ * ":base64:"); 0 when signing failed. */
 static int sh_sign_components(request_rec *r, const sh_key *key,
                               const sh_component *c, int n, int lifetime,
-                              const char *target, const char **input,
+                              const char *target, const char *input_prefix,
+                              const char *sig_prefix, const char **input,
                               const char **signature)
 {
     apr_int64_t created = (apr_int64_t)apr_time_sec(apr_time_now());
     char nonce[SH_NONCE_LEN + 1];
-    unsigned char sig[SH_SIG_MAX];
-    apr_size_t plen, blen, slen;
-    char *params, *base, *b64;
 
-    if (!sh_nonce(nonce)) {
-        return 0;
-    }
-    params = sh_sig_params(r->pool, c, n, created, created + lifetime, nonce,
-                           target, key, &plen);
-    base = sh_sig_base(r->pool, c, n, params, plen, &blen);
-    if (base == NULL || (slen = sh_key_sign(key, base, blen, sig)) == 0) {
-        return 0;
-    }
-    b64 = apr_palloc(r->pool, sh_base64_len(slen) + 1);
-    *sh_base64_encode(b64, sig, slen) = '\0';
-    *input = params;
-    *signature = b64;
-    return 1;
+    return sh_nonce(nonce)
+           && sh_sig_sign(r->pool, key, c, n, created, created + lifetime,
+                          nonce, target, input_prefix, sig_prefix, input,
+                          signature);
 }
 
 /* Appends components to "all": first the request's own, then what was
@@ -810,10 +805,10 @@ static int sh_send_self_proof(request_rec *r, apr_table_t *out,
     target = sh_url_authority(r, url);
     if (target == NULL || sh_keyid_check(target) != NULL
         || !sh_sign_components(r, sh_instance_key(), all, n, lifetime,
-                               target, &input, &sig)) {
+                               target, "input=", "sig=", &input, &sig)) {
         return 0;
     }
-    value = apr_pstrcat(r->pool, "input=", input, ", sig=:", sig, ":", NULL);
+    value = apr_pstrcat(r->pool, input, ", ", sig, NULL);
     apr_table_addn(out, SECURE_HEADERS_SELF, value);
     proof->name = "!~secure-headers-self";
     proof->name_len = sizeof("!~secure-headers-self") - 1;
@@ -833,13 +828,13 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
     const char *input, *sig;
     int n = sh_covered(all, req, sent, proof);
 
-    if (!sh_sign_components(r, key, all, n, lifetime, NULL, &input, &sig)) {
+    if (!sh_sign_components(r, key, all, n, lifetime, NULL,
+                            SH_SIG_LABEL "=", SH_SIG_LABEL "=", &input,
+                            &sig)) {
         return 0;
     }
-    apr_table_addn(out, "Signature-Input",
-                   apr_pstrcat(r->pool, SH_SIG_LABEL "=", input, NULL));
-    apr_table_addn(out, "Signature",
-                   apr_pstrcat(r->pool, SH_SIG_LABEL "=:", sig, ":", NULL));
+    apr_table_addn(out, "Signature-Input", input);
+    apr_table_addn(out, "Signature", sig);
     return 1;
 }
 

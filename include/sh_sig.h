@@ -85,7 +85,7 @@ const char *sh_fingerprint(apr_pool_t *p, const unsigned char *bytes,
                            apr_size_t n);
 
 /* A new nonce: SH_NONCE_LEN characters of base64url and a NUL. Drawn from
- * OpenSSL's generator in batches (one call per 32 nonces per thread).
+ * OpenSSL's generator in batches (one call per 64 nonces per thread).
  * Returns 0 when the generator fails. */
 int sh_nonce(char out[SH_NONCE_LEN + 1]);
 
@@ -123,6 +123,20 @@ char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
 char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
                   const char *params, apr_size_t params_len,
                   apr_size_t *len);
+
+/*
+ * Signs components c[0..n) with key in one pass and one allocation: the
+ * parameters are written once into the base and copied once into
+ * *input (input_prefix followed by them: the Signature-Input member);
+ * *signature gets sig_prefix followed by ":base64:". 0 when libcrypto
+ * fails. Unlike sh_sig_base it does not look for line breaks: the caller
+ * signs only values that cannot hold one (see mod_secure_headers.c).
+ */
+int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
+                int n, apr_int64_t created, apr_int64_t expires,
+                const char *nonce, const char *target,
+                const char *input_prefix, const char *sig_prefix,
+                const char **input, const char **signature);
 
 /* @authority as RFC 9421 section 2.2.3 wants it: host lower-cased, the
  * port left out when it is the scheme's default (80, or 443 with tls). */
