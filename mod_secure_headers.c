@@ -408,33 +408,32 @@ typedef struct {
     int nforwarded;
 } sh_sent;
 
-static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
-                    const char *lower, const char *value)
+/* Lengths are left 0 (but for the environment's, which is known) and
+ * measured only when the request is signed: most are not. */
+static void sh_note_sent(sh_component *c, const char *lower,
+                         const char *value, apr_size_t value_len)
 {
-    sh_component *c;
-
-    apr_table_addn(out, name, value);
-    c = &sent->secure[sent->nsecure++];
     c->name = lower;
-    c->name_len = strlen(lower);
+    c->name_len = 0;
     c->value = value;
-    c->value_len = strlen(value);
+    c->value_len = value_len;
+}
+
+static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
+                    const char *lower, const char *value, apr_size_t len)
+{
+    apr_table_addn(out, name, value);
+    sh_note_sent(&sent->secure[sent->nsecure++], lower, value, len);
 }
 
 static void sh_send_forwarded(apr_table_t *out, sh_sent *sent,
                               const char *name, const char *lower,
                               const char *value)
 {
-    sh_component *c;
-
     /* Express takes the left-most value; one value leaves no room for a
      * client-chosen one. */
     apr_table_setn(out, name, value);
-    c = &sent->forwarded[sent->nforwarded++];
-    c->name = lower;
-    c->name_len = strlen(lower);
-    c->value = value;
-    c->value_len = strlen(value);
+    sh_note_sent(&sent->forwarded[sent->nforwarded++], lower, value, 0);
 }
 
 static int sh_enabled_for(const request_rec *r, const sh_dir_conf *conf)
@@ -778,6 +777,14 @@ static int sh_covered(sh_component *all, const sh_component req[4],
     for (i = 0; i < sent->nforwarded; i++) {
         all[n++] = sent->forwarded[i];
     }
+    for (i = 0; i < n; i++) {
+        if (all[i].name_len == 0) {
+            all[i].name_len = strlen(all[i].name);
+        }
+        if (all[i].value_len == 0) {
+            all[i].value_len = strlen(all[i].value);
+        }
+    }
     return n;
 }
 
@@ -907,15 +914,15 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
         client = up->client_address;
         if (up->proto) {
             sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
-                    up->proto);
+                    up->proto, 0);
         }
         if (client) {
             sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
-                    "!~passenger-client-address", client);
+                    "!~passenger-client-address", client, 0);
         }
         if (up->envvars) {
             sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    up->envvars);
+                    up->envvars, 0);
         }
     }
     else {
@@ -926,17 +933,17 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
         client = r->useragent_ip;
         if (https) {
             sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
-                    "https");
+                    "https", 5);
         }
         if (client && *client) {
             sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
-                    "!~passenger-client-address", client);
+                    "!~passenger-client-address", client, 0);
         }
         sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
         evp = &ev;
         if (ev.value) {
             sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    ev.value);
+                    ev.value, ev.value_len);
         }
         if (ev.omitted_count) {
             sh_log_omitted(r, &ev, ceiling);
@@ -949,8 +956,8 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
     key = conf->sign_off == 1 ? NULL : conf->sign_key;
     url = sh_backend_url(r);
     /* A unix socket is never this server. */
-    self = apr_table_get(r->notes, "uds_path") == NULL
-           && sh_port_is_ours(sh_url_port(url));
+    self = sh_port_is_ours(sh_url_port(url))
+           && apr_table_get(r->notes, "uds_path") == NULL;
     if (key || self) {
         lifetime = conf->sign_lifetime == SH_UNSET ? SH_DEFAULT_SIGN_LIFETIME
                                                    : conf->sign_lifetime;
