@@ -408,33 +408,32 @@ typedef struct {
     int nforwarded;
 } sh_sent;
 
-static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
-                    const char *lower, const char *value)
+/* Lengths are left 0 (but for the environment's, which is known) and
+ * measured only when the request is signed: most are not. */
+static void sh_note_sent(sh_component *c, const char *lower,
+                         const char *value, apr_size_t value_len)
 {
-    sh_component *c;
-
-    apr_table_addn(out, name, value);
-    c = &sent->secure[sent->nsecure++];
     c->name = lower;
-    c->name_len = strlen(lower);
+    c->name_len = 0;
     c->value = value;
-    c->value_len = strlen(value);
+    c->value_len = value_len;
+}
+
+static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
+                    const char *lower, const char *value, apr_size_t len)
+{
+    apr_table_addn(out, name, value);
+    sh_note_sent(&sent->secure[sent->nsecure++], lower, value, len);
 }
 
 static void sh_send_forwarded(apr_table_t *out, sh_sent *sent,
                               const char *name, const char *lower,
                               const char *value)
 {
-    sh_component *c;
-
     /* Express takes the left-most value; one value leaves no room for a
      * client-chosen one. */
     apr_table_setn(out, name, value);
-    c = &sent->forwarded[sent->nforwarded++];
-    c->name = lower;
-    c->name_len = strlen(lower);
-    c->value = value;
-    c->value_len = strlen(value);
+    sh_note_sent(&sent->forwarded[sent->nforwarded++], lower, value, 0);
 }
 
 static int sh_enabled_for(const request_rec *r, const sh_dir_conf *conf)
@@ -677,8 +676,28 @@ static const char *sh_h2_authority(request_rec *r, const apr_uri_t *uri)
     return uri->hostname;
 }
 
+/* host[:port] of a backend URL, normalised, the port always written. */
+static const char *sh_url_authority(request_rec *r, const char *url)
+{
+    apr_uri_t uri;
+    apr_port_t port = sh_url_port(url);
+    char *host;
+
+    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS
+        || uri.hostname == NULL || port == 0) {
+        return NULL;
+    }
+    host = apr_pstrdup(r->pool, uri.hostname);
+    ap_str_tolower(host);
+    return apr_psprintf(r->pool, ap_strchr_c(host, ':') ? "[%s]:%u" : "%s:%u",
+                        host, (unsigned)port);
+}
+
 /* @method, @authority, @path and @query of the request as the backend
- * receives it; 0 when the URL cannot be understood. */
+ * receives it; 0 when the URL cannot be understood. These are the only
+ * covered values that do not come through httpd's header parser or from
+ * this module (base64, addresses), so the only ones that could hold a line
+ * break, which would make the signature base ambiguous. */
 static int sh_request_components(request_rec *r, apr_table_t *out,
                                  const char *url, int h2,
                                  sh_component c[4])
@@ -709,6 +728,9 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
     c[3].name = "@query";
     c[3].value = query;
     for (i = 0; i < 4; i++) {
+        if (strpbrk(c[i].value, "\r\n")) {
+            return 0;
+        }
         c[i].name_len = strlen(c[i].name);
         c[i].value_len = strlen(c[i].value);
     }
@@ -717,32 +739,22 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
 
 /* --- signing ----------------------------------------------------------- */
 
-/* Signs request components c[0..n) with key: fills the Signature-Input
- * member value and the base64 signature; 0 when signing failed. */
+/* Signs request components c[0..n) with key: the Signature-Input member
+ * (input_prefix and the parameters) and the signature (sig_prefix and
+ * ":base64:"); 0 when signing failed. */
 static int sh_sign_components(request_rec *r, const sh_key *key,
                               const sh_component *c, int n, int lifetime,
-                              const char **input, const char **signature)
+                              const char *target, const char *input_prefix,
+                              const char *sig_prefix, const char **input,
+                              const char **signature)
 {
     apr_int64_t created = (apr_int64_t)apr_time_sec(apr_time_now());
     char nonce[SH_NONCE_LEN + 1];
-    unsigned char sig[SH_SIG_MAX];
-    apr_size_t plen, blen, slen;
-    char *params, *base, *b64;
 
-    if (!sh_nonce(nonce)) {
-        return 0;
-    }
-    params = sh_sig_params(r->pool, c, n, created, created + lifetime, nonce,
-                           key, &plen);
-    base = sh_sig_base(r->pool, c, n, params, plen, &blen);
-    if (base == NULL || (slen = sh_key_sign(key, base, blen, sig)) == 0) {
-        return 0;
-    }
-    b64 = apr_palloc(r->pool, sh_base64_len(slen) + 1);
-    *sh_base64_encode(b64, sig, slen) = '\0';
-    *input = params;
-    *signature = b64;
-    return 1;
+    return sh_nonce(nonce)
+           && sh_sig_sign(r->pool, key, c, n, created, created + lifetime,
+                          nonce, target, input_prefix, sig_prefix, input,
+                          signature);
 }
 
 /* Appends components to "all": first the request's own, then what was
@@ -765,6 +777,14 @@ static int sh_covered(sh_component *all, const sh_component req[4],
     for (i = 0; i < sent->nforwarded; i++) {
         all[n++] = sent->forwarded[i];
     }
+    for (i = 0; i < n; i++) {
+        if (all[i].name_len == 0) {
+            all[i].name_len = strlen(all[i].name);
+        }
+        if (all[i].value_len == 0) {
+            all[i].value_len = strlen(all[i].value);
+        }
+    }
     return n;
 }
 
@@ -778,18 +798,24 @@ static int sh_covered(sh_component *all, const sh_component req[4],
  * that saw it can neither change nor replay it.
  */
 static int sh_send_self_proof(request_rec *r, apr_table_t *out,
-                              const sh_component req[4], sh_sent *sent,
-                              int lifetime, sh_component *proof)
+                              const char *url, const sh_component req[4],
+                              sh_sent *sent, int lifetime,
+                              sh_component *proof)
 {
     sh_component all[SH_SIG_MAX_COMPONENTS];
-    const char *input, *sig, *value;
+    const char *input, *sig, *value, *target;
     int n = sh_covered(all, req, sent, NULL);
 
-    if (!sh_sign_components(r, sh_instance_key(), all, n, lifetime, &input,
-                            &sig)) {
+    /* The authority of the connection, whatever Host says: where the
+     * proof comes back it must name that server's own address or names,
+     * so that a backend that was sent it cannot use it anywhere else. */
+    target = sh_url_authority(r, url);
+    if (target == NULL || sh_keyid_check(target) != NULL
+        || !sh_sign_components(r, sh_instance_key(), all, n, lifetime,
+                               target, "input=", "sig=", &input, &sig)) {
         return 0;
     }
-    value = apr_pstrcat(r->pool, "input=", input, ", sig=:", sig, ":", NULL);
+    value = apr_pstrcat(r->pool, input, ", ", sig, NULL);
     apr_table_addn(out, SECURE_HEADERS_SELF, value);
     proof->name = "!~secure-headers-self";
     proof->name_len = sizeof("!~secure-headers-self") - 1;
@@ -809,13 +835,13 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
     const char *input, *sig;
     int n = sh_covered(all, req, sent, proof);
 
-    if (!sh_sign_components(r, key, all, n, lifetime, &input, &sig)) {
+    if (!sh_sign_components(r, key, all, n, lifetime, NULL,
+                            SH_SIG_LABEL "=", SH_SIG_LABEL "=", &input,
+                            &sig)) {
         return 0;
     }
-    apr_table_addn(out, "Signature-Input",
-                   apr_pstrcat(r->pool, SH_SIG_LABEL "=", input, NULL));
-    apr_table_addn(out, "Signature",
-                   apr_pstrcat(r->pool, SH_SIG_LABEL "=:", sig, ":", NULL));
+    apr_table_addn(out, "Signature-Input", input);
+    apr_table_addn(out, "Signature", sig);
     return 1;
 }
 
@@ -888,15 +914,15 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
         client = up->client_address;
         if (up->proto) {
             sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
-                    up->proto);
+                    up->proto, 0);
         }
         if (client) {
             sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
-                    "!~passenger-client-address", client);
+                    "!~passenger-client-address", client, 0);
         }
         if (up->envvars) {
             sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    up->envvars);
+                    up->envvars, 0);
         }
     }
     else {
@@ -907,17 +933,17 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
         client = r->useragent_ip;
         if (https) {
             sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
-                    "https");
+                    "https", 5);
         }
         if (client && *client) {
             sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
-                    "!~passenger-client-address", client);
+                    "!~passenger-client-address", client, 0);
         }
         sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
         evp = &ev;
         if (ev.value) {
             sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    ev.value);
+                    ev.value, ev.value_len);
         }
         if (ev.omitted_count) {
             sh_log_omitted(r, &ev, ceiling);
@@ -930,8 +956,8 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
     key = conf->sign_off == 1 ? NULL : conf->sign_key;
     url = sh_backend_url(r);
     /* A unix socket is never this server. */
-    self = apr_table_get(r->notes, "uds_path") == NULL
-           && sh_port_is_ours(sh_url_port(url));
+    self = sh_port_is_ours(sh_url_port(url))
+           && apr_table_get(r->notes, "uds_path") == NULL;
     if (key || self) {
         lifetime = conf->sign_lifetime == SH_UNSET ? SH_DEFAULT_SIGN_LIFETIME
                                                    : conf->sign_lifetime;
@@ -945,7 +971,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
                            "understood");
             return;
         }
-        if (self && !sh_send_self_proof(r, out, req, &sent, lifetime,
+        if (self && !sh_send_self_proof(r, out, url, req, &sent, lifetime,
                                         &proof)) {
             sh_fail_closed(r, out, "cannot make the self proof");
             return;

@@ -458,9 +458,9 @@ const char *sh_fingerprint(apr_pool_t *p, const unsigned char *bytes,
 
 /* --- nonces ------------------------------------------------------------ */
 
-#define SH_NONCE_BATCH 32
+#define SH_NONCE_BATCH 64
 
-/* Each thread draws SH_NONCE_BATCH nonces at a time: one call into the
+/* Each thread draws SH_NONCE_BATCH nonces at a time (1 KiB): one call into the
  * generator costs about as much as the rest of signing. A process that
  * forks calls sh_nonce_forget(), which makes every thread's batch stale. */
 static volatile apr_uint32_t sh_nonce_epoch;
@@ -509,60 +509,132 @@ int sh_nonce(char out[SH_NONCE_LEN + 1])
 
 /* --- the signature base ------------------------------------------------ */
 
-char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
-                    apr_int64_t created, apr_int64_t expires,
-                    const char *nonce, const sh_key *key, apr_size_t *len)
+/* Decimal digits of a non-negative number; apr_snprintf costs several
+ * times as much on this per-request path. */
+static apr_size_t sh_write_uint(char *out, apr_int64_t v)
 {
-    const char *alg = sh_alg_name(key->alg);
-    char nums[2][24];
-    apr_size_t total, nlen[2], klen = strlen(key->keyid);
-    apr_size_t noncelen = strlen(nonce), alglen = strlen(alg);
-    char *buf, *w;
+    char tmp[24];
+    apr_size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && n < sizeof(tmp));
+    for (i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+/* created and expires change once a second: each thread keeps their
+ * digits from its previous signature. */
+static __thread apr_int64_t sh_uint_cached[2] = { -1, -1 };
+static __thread char sh_uint_digits[2][24];
+static __thread apr_size_t sh_uint_len[2];
+
+static apr_size_t sh_cached_uint(int slot, char *out, apr_int64_t v)
+{
+    if (v < 0) {
+        v = 0;
+    }
+    if (sh_uint_cached[slot] != v) {
+        sh_uint_len[slot] = sh_write_uint(sh_uint_digits[slot], v);
+        sh_uint_cached[slot] = v;
+    }
+    memcpy(out, sh_uint_digits[slot], sh_uint_len[slot]);
+    return sh_uint_len[slot];
+}
+
+typedef struct {
+    const sh_component *c;
+    int n;
+    char created[24], expires[24];
+    apr_size_t created_len, expires_len;
+    const char *nonce, *target, *keyid, *alg;
+    apr_size_t nonce_len, target_len, keyid_len, alg_len;
+} sh_params_spec;
+
+static apr_size_t sh_params_prepare(sh_params_spec *ps, const sh_component *c,
+                                    int n, apr_int64_t created,
+                                    apr_int64_t expires, const char *nonce,
+                                    const char *target, const sh_key *key)
+{
+    apr_size_t total = 2;                               /* ( ) */
     int i;
 
-    nlen[0] = (apr_size_t)apr_snprintf(nums[0], sizeof(nums[0]),
-                                       "%" APR_INT64_T_FMT, created);
-    nlen[1] = (apr_size_t)apr_snprintf(nums[1], sizeof(nums[1]),
-                                       "%" APR_INT64_T_FMT, expires);
-    total = 2;                                          /* ( ) */
+    ps->c = c;
+    ps->n = n;
+    ps->created_len = sh_cached_uint(0, ps->created, created);
+    ps->expires_len = sh_cached_uint(1, ps->expires, expires);
+    ps->nonce = nonce;
+    ps->nonce_len = strlen(nonce);
+    ps->target = target;
+    ps->target_len = target ? strlen(target) : 0;
+    ps->keyid = key->keyid;
+    ps->keyid_len = strlen(key->keyid);
+    ps->alg = sh_alg_name(key->alg);
+    ps->alg_len = strlen(ps->alg);
     for (i = 0; i < n; i++) {
         total += c[i].name_len + 2 + (i > 0);           /* "x" and a space */
     }
-    total += sizeof(";created=") - 1 + nlen[0]
-             + sizeof(";expires=") - 1 + nlen[1]
-             + sizeof(";nonce=\"\"") - 1 + noncelen
-             + sizeof(";keyid=\"\"") - 1 + klen
-             + sizeof(";alg=\"\"") - 1 + alglen
-             + sizeof(";tag=\"" SH_SIG_TAG "\"") - 1;
-    buf = w = apr_palloc(p, total + 1);
+    return total + sizeof(";created=") - 1 + ps->created_len
+           + sizeof(";expires=") - 1 + ps->expires_len
+           + sizeof(";nonce=\"\"") - 1 + ps->nonce_len
+           + (target ? sizeof(";target=\"\"") - 1 + ps->target_len : 0)
+           + sizeof(";keyid=\"\"") - 1 + ps->keyid_len
+           + sizeof(";alg=\"\"") - 1 + ps->alg_len
+           + sizeof(";tag=\"" SH_SIG_TAG "\"") - 1;
+}
+
+static char *sh_params_write(char *w, const sh_params_spec *ps)
+{
+    int i;
 
 #define SH_PUT(s, l) (memcpy(w, (s), (l)), w += (l))
 #define SH_PUTS(lit) SH_PUT(lit, sizeof(lit) - 1)
     *w++ = '(';
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < ps->n; i++) {
         if (i > 0) {
             *w++ = ' ';
         }
         *w++ = '"';
-        SH_PUT(c[i].name, c[i].name_len);
+        SH_PUT(ps->c[i].name, ps->c[i].name_len);
         *w++ = '"';
     }
     *w++ = ')';
     SH_PUTS(";created=");
-    SH_PUT(nums[0], nlen[0]);
+    SH_PUT(ps->created, ps->created_len);
     SH_PUTS(";expires=");
-    SH_PUT(nums[1], nlen[1]);
+    SH_PUT(ps->expires, ps->expires_len);
     SH_PUTS(";nonce=\"");
-    SH_PUT(nonce, noncelen);
+    SH_PUT(ps->nonce, ps->nonce_len);
+    if (ps->target) {
+        SH_PUTS("\";target=\"");
+        SH_PUT(ps->target, ps->target_len);
+    }
     SH_PUTS("\";keyid=\"");
-    SH_PUT(key->keyid, klen);
+    SH_PUT(ps->keyid, ps->keyid_len);
     SH_PUTS("\";alg=\"");
-    SH_PUT(alg, alglen);
+    SH_PUT(ps->alg, ps->alg_len);
     SH_PUTS("\";tag=\"" SH_SIG_TAG "\"");
 #undef SH_PUTS
 #undef SH_PUT
-    *w = '\0';
-    *len = (apr_size_t)(w - buf);
+    return w;
+}
+
+char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
+                    apr_int64_t created, apr_int64_t expires,
+                    const char *nonce, const char *target,
+                    const sh_key *key, apr_size_t *len)
+{
+    sh_params_spec ps;
+    apr_size_t total = sh_params_prepare(&ps, c, n, created, expires, nonce,
+                                         target, key);
+    char *buf = apr_palloc(p, total + 1);
+    char *end = sh_params_write(buf, &ps);
+
+    *end = '\0';
+    *len = (apr_size_t)(end - buf);
     return buf;
 }
 
@@ -571,22 +643,36 @@ static int sh_has_line_break(const char *s, apr_size_t len)
     return memchr(s, '\n', len) != NULL || memchr(s, '\r', len) != NULL;
 }
 
-char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
-                  const char *params, apr_size_t params_len,
-                  apr_size_t *len)
+#define SH_SIG_PARAMS_LINE "\"@signature-params\": "
+
+/* Length of the component lines of a base. */
+static apr_size_t sh_lines_len(const sh_component *c, int n)
 {
-    static const char sp[] = "\"@signature-params\": ";
-    apr_size_t total = sizeof(sp) - 1 + params_len;
-    char *buf, *w;
+    apr_size_t total = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        total += c[i].name_len + c[i].value_len + 5;    /* "": and LF */
+    }
+    return total + sizeof(SH_SIG_PARAMS_LINE) - 1;
+}
+
+static int sh_any_line_break(const sh_component *c, int n)
+{
     int i;
 
     for (i = 0; i < n; i++) {
         if (sh_has_line_break(c[i].value, c[i].value_len)) {
-            return NULL;
+            return 1;
         }
-        total += c[i].name_len + c[i].value_len + 5;    /* "": and LF */
     }
-    buf = w = apr_palloc(p, total + 1);
+    return 0;
+}
+
+static char *sh_lines_write(char *w, const sh_component *c, int n)
+{
+    int i;
+
     for (i = 0; i < n; i++) {
         *w++ = '"';
         memcpy(w, c[i].name, c[i].name_len);
@@ -598,13 +684,67 @@ char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
         w += c[i].value_len;
         *w++ = '\n';
     }
-    memcpy(w, sp, sizeof(sp) - 1);
-    w += sizeof(sp) - 1;
+    memcpy(w, SH_SIG_PARAMS_LINE, sizeof(SH_SIG_PARAMS_LINE) - 1);
+    return w + sizeof(SH_SIG_PARAMS_LINE) - 1;
+}
+
+char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
+                  const char *params, apr_size_t params_len,
+                  apr_size_t *len)
+{
+    apr_size_t lines = sh_lines_len(c, n);
+    char *buf, *w;
+
+    if (sh_any_line_break(c, n)) {
+        return NULL;
+    }
+    buf = apr_palloc(p, lines + params_len + 1);
+    w = sh_lines_write(buf, c, n);
     memcpy(w, params, params_len);
-    w += params_len;
-    *w = '\0';
-    *len = (apr_size_t)(w - buf);
+    w[params_len] = '\0';
+    *len = lines + params_len;
     return buf;
+}
+
+int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
+                int n, apr_int64_t created, apr_int64_t expires,
+                const char *nonce, const char *target,
+                const char *input_prefix, const char *sig_prefix,
+                const char **input, const char **signature)
+{
+    sh_params_spec ps;
+    apr_size_t plen = sh_params_prepare(&ps, c, n, created, expires, nonce,
+                                        target, key);
+    apr_size_t lines = sh_lines_len(c, n);
+    apr_size_t ilen = strlen(input_prefix), slen = strlen(sig_prefix);
+    unsigned char sig[SH_SIG_MAX];
+    apr_size_t siglen;
+    char *base, *params, *in, *out, *w;
+
+    /* One allocation: the base, then the member value (prefix and a copy
+     * of the parameters), then the signature's. */
+    base = apr_palloc(p, lines + plen + 1 + ilen + plen + 1 + slen
+                         + 2 + sh_base64_len(SH_SIG_MAX) + 1);
+    params = sh_lines_write(base, c, n);
+    w = sh_params_write(params, &ps);
+    siglen = sh_key_sign(key, base, (apr_size_t)(w - base), sig);
+    if (siglen == 0) {
+        return 0;
+    }
+    in = w + 1;
+    memcpy(in, input_prefix, ilen);
+    memcpy(in + ilen, params, plen);
+    in[ilen + plen] = '\0';
+    out = in + ilen + plen + 1;
+    memcpy(out, sig_prefix, slen);
+    w = out + slen;
+    *w++ = ':';
+    w = sh_base64_encode(w, sig, siglen);
+    *w++ = ':';
+    *w = '\0';
+    *input = in;
+    *signature = out;
+    return 1;
 }
 
 const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls)
@@ -1026,6 +1166,22 @@ int sh_sf_dict_may_have(const char *value, const char *key)
     return r < 0 ? sh_contains_nocase(value, key) : r;
 }
 
+static void sh_sf_count_cb(void *ctx, const char *key, apr_size_t klen,
+                           const sh_sf_member *m)
+{
+    (void)key;
+    (void)klen;
+    (void)m;
+    ++*(int *)ctx;
+}
+
+int sh_sf_dict_size(const char *value)
+{
+    int n = 0;
+
+    return sh_sf_dict_walk(value, strlen(value), sh_sf_count_cb, &n) ? n : -1;
+}
+
 typedef struct {
     const char *key;
     apr_size_t klen;
@@ -1132,14 +1288,17 @@ static int sh_input_param(void *ctx, const sh_sf *f, apr_size_t kstart,
 {
     sh_input_ctx *ic = ctx;
     sh_sig_input *in = ic->in;
-    static const char *const strings[] = { "nonce", "keyid", "alg", "tag" };
-    const char **slots[4];
+    static const char *const strings[] = {
+        "nonce", "keyid", "alg", "tag", "target"
+    };
+    const char **slots[5];
     int i;
 
     slots[0] = &in->nonce;
     slots[1] = &in->keyid;
     slots[2] = &in->alg;
     slots[3] = &in->tag;
+    slots[4] = &in->target;
     if (sh_param_is(f, kstart, klen, "created")
         || sh_param_is(f, kstart, klen, "expires")) {
         int created = f->s[kstart] == 'c';
@@ -1158,7 +1317,7 @@ static int sh_input_param(void *ctx, const sh_sf *f, apr_size_t kstart,
         }
         return 1;
     }
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         if (sh_param_is(f, kstart, klen, strings[i])) {
             if (v->type != SH_SF_STRING) {
                 ic->error = apr_psprintf(ic->p, "%s must be a string",

@@ -410,6 +410,44 @@ static const char *sh_received_component(request_rec *r, const char *name)
     return NULL;
 }
 
+/* ServerAlias names and wildcards of a virtual host. */
+static int sh_is_server_alias(const server_rec *s, const char *host)
+{
+    const apr_array_header_t *lists[2];
+    int i, j;
+
+    lists[0] = s->names;
+    lists[1] = s->wild_names;
+    for (i = 0; i < 2; i++) {
+        const char *const *names;
+
+        if (lists[i] == NULL) {
+            continue;
+        }
+        names = (const char *const *)lists[i]->elts;
+        for (j = 0; j < lists[i]->nelts; j++) {
+            if (i == 0 ? !strcasecmp(names[j], host)
+                       : !ap_strcasecmp_match(host, names[j])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static const char *sh_component_value(const sh_sig_input *in,
+                                      const char *name)
+{
+    int i;
+
+    for (i = 0; i < in->count; i++) {
+        if (!strcmp(in->components[i].name, name)) {
+            return in->components[i].value;
+        }
+    }
+    return "";
+}
+
 static int sh_input_covers(const sh_sig_input *in, const char *name)
 {
     int i;
@@ -463,6 +501,58 @@ static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
     return NULL;
 }
 
+/* Whether a signed @authority names this very server: the port it was
+ * received on (a missing port meaning the scheme's default) and, for the
+ * host, the address it was received on, "localhost" on loopback, or a
+ * name of the virtual host it reached (ServerName, ServerAlias). A request
+ * signed for another server (a backend that passed it on, say) is not
+ * this server's to accept. */
+static int sh_authority_is_ours(request_rec *r, const char *authority)
+{
+    conn_rec *c = r->connection;
+    const char *end = authority + strlen(authority), *colon = NULL, *p;
+    apr_port_t port = (apr_port_t)ap_default_port(r);
+    const char *host;
+    apr_size_t hlen;
+
+    if (*authority == '[') {
+        p = strchr(authority, ']');
+        if (p == NULL) {
+            return 0;
+        }
+        colon = p[1] == ':' ? p + 1 : NULL;
+        if (p[1] != '\0' && colon == NULL) {
+            return 0;
+        }
+        host = apr_pstrmemdup(r->pool, authority + 1, (apr_size_t)(p - authority - 1));
+    }
+    else {
+        colon = strrchr(authority, ':');
+        hlen = colon ? (apr_size_t)(colon - authority) : (apr_size_t)(end - authority);
+        host = apr_pstrmemdup(r->pool, authority, hlen);
+    }
+    if (colon) {
+        char *e;
+        long v = strtol(colon + 1, &e, 10);
+
+        if (*e || v <= 0 || v > 65535) {
+            return 0;
+        }
+        port = (apr_port_t)v;
+    }
+    if (port != c->local_addr->port) {
+        return 0;
+    }
+    if (!strcasecmp(host, c->local_ip)
+        || (!strcasecmp(host, "localhost")
+            && (!strncmp(c->local_ip, "127.", 4) || !strcmp(c->local_ip, "::1")))
+        || (r->server->server_hostname
+            && !strcasecmp(host, r->server->server_hostname))) {
+        return 1;
+    }
+    return sh_is_server_alias(r->server, host);
+}
+
 static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
                                      apr_int64_t until, apr_int64_t now)
 {
@@ -484,7 +574,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
 {
     sh_sig_input *in = &sig->in;
     apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
-    const char *err;
+    const char *err, *authority;
     char *base;
     apr_size_t blen;
 
@@ -511,6 +601,16 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     err = sh_fill_components(r, in, exempt);
     if (err) {
         return err;
+    }
+    /* The self proof names the server the request was sent to apart
+     * from Host (ProxyPreserveHost); an upstream's signature has only
+     * @authority. Either must be this server. */
+    authority = exempt ? in->target : sh_component_value(in, "@authority");
+    if (authority == NULL || !sh_authority_is_ours(r, authority)) {
+        return apr_psprintf(r->pool, "it was signed for %s, which is neither "
+                            "this server's address nor a ServerName or "
+                            "ServerAlias of this virtual host",
+                            authority ? authority : "no server");
     }
     base = sh_sig_base(r->pool, in->components, in->count, in->params,
                        in->params_len, &blen);

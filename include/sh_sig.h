@@ -85,7 +85,7 @@ const char *sh_fingerprint(apr_pool_t *p, const unsigned char *bytes,
                            apr_size_t n);
 
 /* A new nonce: SH_NONCE_LEN characters of base64url and a NUL. Drawn from
- * OpenSSL's generator in batches (one call per 32 nonces per thread).
+ * OpenSSL's generator in batches (one call per 64 nonces per thread).
  * Returns 0 when the generator fails. */
 int sh_nonce(char out[SH_NONCE_LEN + 1]);
 
@@ -106,10 +106,13 @@ typedef struct {
  * The value of the Signature-Input member (what follows "label="):
  * ("c1" "c2" ...);created=N;expires=N;nonce="...";keyid="...";alg="...";
  * tag="...". Written into one pool allocation; *len gets its length.
+ * "target", when not NULL (the self proof only), is added after the nonce
+ * as ;target="..." and must pass sh_keyid_check.
  */
 char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
                     apr_int64_t created, apr_int64_t expires,
-                    const char *nonce, const sh_key *key, apr_size_t *len);
+                    const char *nonce, const char *target,
+                    const sh_key *key, apr_size_t *len);
 
 /*
  * The signature base of RFC 9421 section 2.5: a line '"name": value' for
@@ -120,6 +123,20 @@ char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
 char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
                   const char *params, apr_size_t params_len,
                   apr_size_t *len);
+
+/*
+ * Signs components c[0..n) with key in one pass and one allocation: the
+ * parameters are written once into the base and copied once into
+ * *input (input_prefix followed by them: the Signature-Input member);
+ * *signature gets sig_prefix followed by ":base64:". 0 when libcrypto
+ * fails. Unlike sh_sig_base it does not look for line breaks: the caller
+ * signs only values that cannot hold one (see mod_secure_headers.c).
+ */
+int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
+                int n, apr_int64_t created, apr_int64_t expires,
+                const char *nonce, const char *target,
+                const char *input_prefix, const char *sig_prefix,
+                const char **input, const char **signature);
 
 /* @authority as RFC 9421 section 2.2.3 wants it: host lower-cased, the
  * port left out when it is the scheme's default (80, or 443 with tls). */
@@ -147,6 +164,9 @@ int sh_sf_dict_find(const char *value, apr_size_t len, const char *key,
  * contains key (so nobody can hide one behind a syntax error). */
 int sh_sf_dict_may_have(const char *value, const char *key);
 
+/* How many members a dictionary has; -1 when it is not one. */
+int sh_sf_dict_size(const char *value);
+
 /* The value without its members named key, "" when nothing is left,
  * NULL when the value is not a dictionary. */
 const char *sh_sf_dict_without(apr_pool_t *p, const char *value,
@@ -158,7 +178,7 @@ typedef struct {
     sh_component components[SH_SIG_MAX_COMPONENTS];   /* names only */
     apr_int64_t created, expires;
     int has_created, has_expires;
-    const char *nonce, *keyid, *alg, *tag;            /* NULL if absent */
+    const char *nonce, *keyid, *alg, *tag, *target;   /* NULL if absent */
     const char *params;     /* the member value itself, for the base */
     apr_size_t params_len;
 } sh_sig_input;

@@ -27,6 +27,12 @@ const tls = require('node:tls');
 const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
 const h = require('./lib/harness');
+const signature = require('./lib/signature');
+const { ensureNpmDeps } = require('./lib/npm');
+
+// signed-backends.conf is verified with the independent implementation.
+const SIG_SKIP_REASON = ensureNpmDeps(signature.INTEROP);
+const SIG_SKIP = SIG_SKIP_REASON ? { skip: SIG_SKIP_REASON } : {};
 
 const EXAMPLES = path.join(h.REPO, 'conf-examples');
 const DEBIAN_MODULE_PATH = '/usr/lib/apache2/modules/mod_secure_headers.so';
@@ -642,5 +648,100 @@ describe('location-off.conf', () => {
   test('forged secure headers are still refused where the module sends none', async () => {
     await assertForgedRefused(ap.port, [app, assets], '/assets/app.css');
     await assertForgedRefused(ap.port, [app, assets], '/healthz');
+  });
+});
+
+// ---------------------------------------------------------------------------
+describe('signed-backends.conf', SIG_SKIP, () => {
+  const bes = [];
+  let ap; let site; let keyDir; let pub;
+  const modules = ['slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests'];
+
+  before(async () => {
+    for (let i = 0; i < 2; i++) bes.push(await h.startBackend());
+    keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-exkeys-'));
+    fs.chmodSync(keyDir, 0o755);
+    const k = crypto.generateKeyPairSync('ed25519');
+    fs.writeFileSync(path.join(keyDir, 'edge.pem'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    pub = k.publicKey;
+    // Outside the file: the key's path, and the members' addresses.
+    site = example('signed-backends.conf', [PORT80,
+      ['/etc/apache2/keys/edge-2026-12.pem', path.join(keyDir, 'edge.pem')],
+      ['10.0.1.11:3000', hostPort(bes[0])], ['10.0.1.12:3000', hostPort(bes[1])]]);
+    ap = await startSite(site, { modules });
+  });
+  after(async () => {
+    if (ap) await ap.stop();
+    for (const b of bes) await b.close();
+    if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  test('configtest passes', async () => {
+    const r = await configtestSite(site, { modules });
+    assert.equal(r.code, 0, r.output);
+  });
+
+  test('both members get signed requests that verify with the public key, lifetime 30 s, X-Forwarded-* covered', async () => {
+    const served = new Set();
+    for (let i = 0; i < 4; i++) {
+      const r = await h.request(ap.port, { path: `/s/${i}`, headers: { 'X-Forwarded-Host': 'evil.example' } });
+      assert.equal(r.status, 200, r.body);
+      const s = signature.moduleSignature(r.json);
+      assert.equal(s.keyid, 'edge-2026-12');
+      assert.equal(s.expires - s.created, 30);
+      assert.deepEqual(s.components.slice(-3), ['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for']);
+      assert.equal(await signature.verifyWithLibrary(r.json, { 'edge-2026-12': { alg: 'ed25519', key: pub } }), true);
+      served.add(rawValues(r.json, 'host')[0]);
+    }
+    assert.deepEqual([...served].sort(), bes.map(hostPort).sort());
+  });
+
+  test('forged secure headers reach no member', async () => {
+    await assertForgedRefused(ap.port, bes, '/forged');
+  });
+});
+
+// ---------------------------------------------------------------------------
+describe('apache-behind-apache.conf', () => {
+  let be; let inner; let stranger; let edge;
+  let site;
+
+  before(async () => {
+    be = await h.startBackend();
+    // The edge is on loopback here, so the inner server names 127.0.0.1;
+    // a second inner server keeps the file's 10.0.0.5, which is not it.
+    site = example('apache-behind-apache.conf', [PORT80, ['10.0.0.5', '127.0.0.1'], ['127.0.0.1:3000', hostPort(be)]]);
+    inner = await startSite(site);
+    stranger = await startSite(example('apache-behind-apache.conf', [PORT80, ['127.0.0.1:3000', hostPort(be)]]));
+    // Outside the file: the edge, a TLS terminator with the module.
+    edge = await h.startApache({
+      tls: true,
+      vars: { INNER: inner.port, STRANGER: stranger.port },
+      body: 'SetEnv AT edge\n' +
+        h.tlsVhost('SetEnv AT edge-tls\n ProxyPass /in/ http://127.0.0.1:${INNER}/\n ProxyPass /out/ http://127.0.0.1:${STRANGER}/'),
+    });
+  });
+  after(async () => {
+    for (const ap of [edge, inner, stranger]) if (ap) await ap.stop();
+    if (be) await be.close();
+  });
+
+  test('configtest passes', async () => {
+    const r = await configtestSite(site);
+    assert.equal(r.code, 0, r.output);
+  });
+
+  test('through the edge: the application gets what the edge saw (https, its environment)', async () => {
+    const r = await h.request(edge.tlsPort, { path: '/in/x', tls: true });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(rawValues(r.json, '!~passenger-proto')[0], 'https');
+    assert.equal(rawValues(r.json, '!~passenger-client-address')[0], '127.0.0.1');
+    assert.equal(Object.fromEntries(h.envvarsOf(r.json)).AT, 'edge-tls');
+  });
+
+  test('an app host that names another edge refuses, with the warning that names the fix', async () => {
+    const r = await h.request(edge.tlsPort, { path: '/out/y', tls: true });
+    assert.equal(r.status, 400);
+    assert.match(stranger.errorLog(), /\[secure_headers:warn\] .*"SecureHeadersUpstream 127\.0\.0\.1"/);
   });
 });

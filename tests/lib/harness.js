@@ -411,10 +411,11 @@ async function startApacheOnce(opts) {
   // `make test-valgrind`: SHTEST_APACHE_WRAPPER="valgrind ..." runs a
   // single-process Apache (-X) under the wrapper.
   const wrapper = (process.env.SHTEST_APACHE_WRAPPER || '').split(/\s+/).filter(Boolean);
-  const argv = wrapper.length
-    ? [...wrapper.slice(1), APACHE_BIN, '-f', confPath, '-X']
-    : ['-f', confPath, '-DFOREGROUND'];
-  const child = spawn(wrapper.length ? wrapper[0] : APACHE_BIN, argv, {
+  // opts.netns: Apache runs in that network namespace (tests/lib/netns.js);
+  // `ip netns exec` execs it, so the pid is Apache's own.
+  const cmd = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []),
+    ...(wrapper.length ? [...wrapper, APACHE_BIN, '-f', confPath, '-X'] : [APACHE_BIN, '-f', confPath, '-DFOREGROUND'])];
+  const child = spawn(cmd[0], cmd.slice(1), {
     env: apacheEnv(), stdio: ['ignore', outFd, outFd], detached: true,
   });
   fs.closeSync(outFd);
@@ -432,12 +433,16 @@ async function startApacheOnce(opts) {
   const stderr = () => readOr(path.join(dir, 'stderr'));
   const diag = (what) => `${what}\n--- apache stderr ---\n${stderr()}\n--- error_log ---\n${errorLog()}\n--- httpd.conf ---\n${readOr(confPath)}`;
 
-  const endpoints = [['127.0.0.1', cfg.port]];
-  if (cfg.tlsPort) endpoints.push(['127.0.0.1', cfg.tlsPort]);
-  if (cfg.port6) endpoints.push(['::1', cfg.port6]);
+  // In a namespace its listeners are out of this process's reach: it is
+  // ready when it says so in its log.
+  const endpoints = opts.netns ? [] : [['127.0.0.1', cfg.port]];
+  if (cfg.tlsPort && !opts.netns) endpoints.push(['127.0.0.1', cfg.tlsPort]);
+  if (cfg.port6 && !opts.netns) endpoints.push(['::1', cfg.port6]);
+  if (opts.netns) endpoints.ready = () => countReady(errorLog()) > 0;
 
   const deadline = Date.now() + (opts.startTimeout || (wrapper.length ? 60000 : 10000));
   const pending = new Set(endpoints.map((e) => e.join('|')));
+  if (endpoints.ready) pending.add('log');
   while (pending.size) {
     if (exited) {
       const err = new Error(diag(`apache exited during startup (${JSON.stringify(exited)})`));
@@ -451,6 +456,10 @@ async function startApacheOnce(opts) {
       throw new Error(diag('apache did not start listening within timeout'));
     }
     for (const key of [...pending]) {
+      if (key === 'log') {
+        if (endpoints.ready()) pending.delete(key);
+        continue;
+      }
       const [h, p] = key.split('|');
       if (await canConnect(h, Number(p))) pending.delete(key);
     }

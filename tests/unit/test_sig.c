@@ -325,7 +325,7 @@ static void test_params(apr_pool_t *p)
     c[3] = comp("@query", "?");
     c[4] = comp("!~passenger-client-address", "203.0.113.9");
     params = sh_sig_params(p, c, 5, 1764600000, 1764600060,
-                           "AAAAAAAAAAAAAAAAAAAAAA", key, &len);
+                           "AAAAAAAAAAAAAAAAAAAAAA", NULL, key, &len);
     check(!strcmp(params, "(\"@method\" \"@authority\" \"@path\" \"@query\" "
                   "\"!~passenger-client-address\");created=1764600000;"
                   "expires=1764600060;nonce=\"AAAAAAAAAAAAAAAAAAAAAA\";"
@@ -339,6 +339,13 @@ static void test_params(apr_pool_t *p)
           && !strcmp(in.alg, "hmac-sha256")
           && !strcmp(in.tag, "mod_secure_headers") && in.params == params,
           "and they parse back");
+    params = sh_sig_params(p, c, 1, 1, 2, "n", "[::1]:8080", key, &len);
+    check(!strcmp(params, "(\"@method\");created=1;expires=2;nonce=\"n\";"
+                  "target=\"[::1]:8080\";keyid=\"edge-2026-12\";"
+                  "alg=\"hmac-sha256\";tag=\"mod_secure_headers\"")
+          && sh_sig_input_parse(p, params, len, &in) == NULL
+          && !strcmp(in.target, "[::1]:8080"),
+          "the self proof's target parameter, written and read back");
     c[4] = comp("x", "a\nb");
     check(sh_sig_base(p, c, 5, params, len, &len) == NULL,
           "a value with a line break makes no base");
