@@ -558,7 +558,8 @@ static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
 {
     sh_replay_verdict v;
 
-    if (apr_global_mutex_lock(sh_state->mutex) != APR_SUCCESS) {
+    if (sh_state == NULL
+        || apr_global_mutex_lock(sh_state->mutex) != APR_SUCCESS) {
         return SH_REPLAY_TOO_OLD;           /* cannot vouch: refuse */
     }
     v = sh_replay_check(apr_shm_baseaddr_get(sh_state->shm), key->keyid,
@@ -596,7 +597,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
         return "it has expired";
     }
     if (in->expires < in->created || in->expires - in->created > 86400) {
-        return "its lifetime is longer than a day";
+        return "its lifetime is negative or longer than a day";
     }
     err = sh_fill_components(r, in, exempt);
     if (err) {
