@@ -337,7 +337,8 @@ describe('SPEC reference scenarios and protocols', () => {
       ['SCRIPT_URI', `https://127.0.0.1:${ap.tlsPort}/h2`],
       ['FOO', 'bar'],
       ['EMPTY', ''],
-      ['HTTPS', 'on'],
+      // HTTPS, and SSL_TLS_SNI when the client sent a server_name
+      ...h.tlsEnv(r.sni),
       ['HTTP2', 'on'],
       ['H2PUSH', 'on'],
       ['H2_PUSH', 'on'],
