@@ -110,7 +110,7 @@ function assertRefused(out, { status = 400, by = 'module', name, forged = [] }) 
 function h2WithTrailers(port, { path: p, method = 'POST', headers = {}, body, trailers }) {
   return new Promise((resolve, reject) => {
     const session = h.h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
-    const timer = setTimeout(() => { session.destroy(); reject(new Error('h2 timeout')); }, 10000);
+    const timer = setTimeout(() => { session.destroy(); reject(new Error('h2 timeout')); }, 10000 * h.SLOWDOWN);
     session.on('error', (e) => { clearTimeout(timer); reject(e); });
     const stream = session.request(Object.assign({ ':method': method, ':path': p }, headers), { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers(trailers));
@@ -150,7 +150,7 @@ function session(port) {
     write(bytes) { sock.write(Buffer.from(bytes, 'latin1')); },
     get closed() { return closed; },
     async responses(n, what = 'responses') {
-      const deadline = Date.now() + 10000;
+      const deadline = Date.now() + 10000 * h.SLOWDOWN;
       for (;;) {
         const r = parsed();
         if (r && r.length >= n) return r;
@@ -160,7 +160,7 @@ function session(port) {
       }
     },
     async waitClosed() {
-      const deadline = Date.now() + 10000;
+      const deadline = Date.now() + 10000 * h.SLOWDOWN;
       while (!closed) {
         if (Date.now() > deadline) throw new Error('server did not close the connection');
         await Promise.race([new Promise((res) => { wake = res; }), h.sleep(200)]);

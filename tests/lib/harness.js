@@ -21,6 +21,9 @@ const MODULES_DIR = process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules'
 const MODS_AVAILABLE = '/etc/apache2/mods-available';
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const KEEP = !!process.env.SHTEST_KEEP; // keep temp dirs for debugging
+// Under a wrapper (valgrind) Apache answers many times slower, its first
+// requests most: the clients' default timeouts stretch by this factor.
+const SLOWDOWN = process.env.SHTEST_APACHE_WRAPPER ? 6 : 1;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Like sleep() but does not keep the process alive (for Promise.race timeouts).
@@ -445,7 +448,7 @@ async function startApacheOnce(opts) {
       stopping = (async () => {
         if (!exited) {
           try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
-          const r = await Promise.race([exitPromise, sleepUnref(5000).then(() => null)]);
+          const r = await Promise.race([exitPromise, sleepUnref(5000 * SLOWDOWN).then(() => null)]);
           if (!r) {
             try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
             await Promise.race([exitPromise, sleepUnref(2000)]);
@@ -662,7 +665,7 @@ function tryParseResponse(buf, { method = 'GET', ended = false } = {}) {
 // A socket + buffer reading successive responses.
 class Conn {
   constructor(opts) {
-    this.timeout = opts.timeout || 10000;
+    this.timeout = opts.timeout || 10000 * SLOWDOWN;
     this.sock = connect(opts);
     this.buf = Buffer.alloc(0);
     this.ended = false;
@@ -713,7 +716,7 @@ function request10(port, opts = {}) {
 // Several requests, sequentially, on ONE connection. Each element is an
 // options object as for request(); Connection: close is NOT added (except
 // to a last request if `closeLast` is true).
-async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   const c = new Conn({ port, host, tls: useTls, timeout });
   const out = [];
   try {
@@ -735,7 +738,7 @@ async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = fal
 // `timeout` ms pass (no error on timeout). `end: true` half-closes after writing.
 // `bytes` may be a string (latin1), Buffer, or array of those written with
 // `gap` ms between them.
-function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000, end = false, gap = 0, encoding = 'utf8' } = {}) {
+function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000 * SLOWDOWN, end = false, gap = 0, encoding = 'utf8' } = {}) {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host, tls: useTls });
     const chunks = [];
@@ -881,7 +884,7 @@ function tlsEnv(sni) {
   return sni ? [['HTTPS', 'on'], ['SSL_TLS_SNI', sni]] : [['HTTPS', 'on']];
 }
 
-function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 } = {}) {
+function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
     const session = h2connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
     let settled = false;
@@ -938,7 +941,7 @@ function parseFrames(buf) {
   return { frames, consumed: pos };
 }
 
-function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
     const key = crypto.randomBytes(16).toString('base64');
     const pairs = headerPairs(headers);
@@ -1055,6 +1058,7 @@ module.exports = {
   MODULE_PATH,
   APACHE_BIN,
   IS_ROOT,
+  SLOWDOWN,
   freePort,
   startBackend,
   startApache,
