@@ -799,7 +799,10 @@ function clientHelloSni(buf) {
   const parts = [];
   let off = 0;
   while (off + 5 <= buf.length) {
-    if (buf[off] !== 22) throw new Error(`not a TLS handshake record: type ${buf[off]}`);
+    if (buf[off] !== 22) {
+      if (off === 0) throw new Error(`not a TLS handshake record: type ${buf[off]}`);
+      break; // what follows the handshake records (ChangeCipherSpec, ...)
+    }
     const len = buf.readUInt16BE(off + 3);
     if (off + 5 + len > buf.length) break;
     parts.push(buf.subarray(off + 5, off + 5 + len));
