@@ -15,6 +15,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const h = require('../lib/harness');
@@ -209,6 +210,8 @@ test('Debian package: install, a2enmod, serve through the system Apache, purge',
   const before = snapshot();
   const backend = await h.startBackend();
   const port = await h.freePort();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-deb-'));
+  const errorLog = path.join(logDir, 'error.log');
   let files = [];
   let started = false;
   try {
@@ -229,6 +232,10 @@ test('Debian package: install, a2enmod, serve through the system Apache, purge',
       `Listen 127.0.0.1:${port}`,
       `<VirtualHost 127.0.0.1:${port}>`,
       '    ServerName 127.0.0.1',
+      // Passenger, when enabled on the machine, refuses "!~" headers too:
+      // the module's own log line tells who did.
+      `    ErrorLog ${errorLog}`,
+      '    LogLevel warn secure_headers:info',
       `    SetEnv SHTEST_DEB_PID ${process.pid}`,
       '    SetEnv SHTEST_DEB_UTF8 "h\u00e9 \u2603"',
       // The system's own configuration may add variables of its own: the
@@ -262,6 +269,10 @@ test('Debian package: install, a2enmod, serve through the system Apache, purge',
     const forged = await h.request(port, { path: '/forged', headers: { '!~Passenger-Client-Address': '6.6.6.6' } });
     assert.equal(forged.status, 400);
     assert.equal(backend.requests.length, seen, 'the forged request reached the app');
+    const refusals = fs.readFileSync(errorLog, 'utf8').split('\n').filter((l) => l.includes('[secure_headers:info]'));
+    assert.equal(refusals.length, 1, `the module's refusal in ${errorLog}: ${refusals.join('\n')}`);
+    assert.match(refusals[0], /refused request with client-supplied header "!~Passenger-Client-Address"/);
+    assert.ok(!refusals[0].includes('6.6.6.6'), 'the forged value is logged');
 
     t.diagnostic('apache2ctl stop');
     await stopSystemApache();
@@ -286,6 +297,7 @@ test('Debian package: install, a2enmod, serve through the system Apache, purge',
     if (installed(PKG) || run('dpkg-query', ['-W', PKG]).code === 0) await dpkg(['--purge', PKG]).catch(() => {});
     restore(before);
     await backend.close();
+    fs.rmSync(logDir, { recursive: true, force: true });
   }
   assert.deepEqual([...snapshot().keys()].sort(), [...before.keys()].sort(), 'the Apache configuration is not as before');
 });
