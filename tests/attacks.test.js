@@ -109,8 +109,8 @@ function assertRefused(out, { status = 400, by = 'module', name, forged = [] }) 
 /** One HTTP/2 request with optional trailers (the harness's h2request has none). */
 function h2WithTrailers(port, { path: p, method = 'POST', headers = {}, body, trailers }) {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
-    const timer = setTimeout(() => { session.destroy(); reject(new Error('h2 timeout')); }, 10000);
+    const session = h.h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    const timer = setTimeout(() => { session.destroy(); reject(new Error('h2 timeout')); }, 10000 * h.SLOWDOWN);
     session.on('error', (e) => { clearTimeout(timer); reject(e); });
     const stream = session.request(Object.assign({ ':method': method, ':path': p }, headers), { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers(trailers));
@@ -121,11 +121,13 @@ function h2WithTrailers(port, { path: p, method = 'POST', headers = {}, body, tr
     stream.on('error', (e) => { clearTimeout(timer); session.destroy(); reject(e); });
     stream.on('end', () => {
       clearTimeout(timer);
+      let sni;
+      try { sni = session.sni(); } catch (e) { session.destroy(); reject(e); return; }
       session.close();
       const text = Buffer.concat(chunks).toString('utf8');
       let json = null;
       try { json = JSON.parse(text); } catch (_) { json = null; }
-      resolve({ status, body: text, json, alpnProtocol: session.alpnProtocol });
+      resolve({ status, body: text, json, alpnProtocol: session.alpnProtocol, sni });
     });
     stream.end(body);
   });
@@ -148,7 +150,7 @@ function session(port) {
     write(bytes) { sock.write(Buffer.from(bytes, 'latin1')); },
     get closed() { return closed; },
     async responses(n, what = 'responses') {
-      const deadline = Date.now() + 10000;
+      const deadline = Date.now() + 10000 * h.SLOWDOWN;
       for (;;) {
         const r = parsed();
         if (r && r.length >= n) return r;
@@ -158,7 +160,7 @@ function session(port) {
       }
     },
     async waitClosed() {
-      const deadline = Date.now() + 10000;
+      const deadline = Date.now() + 10000 * h.SLOWDOWN;
       while (!closed) {
         if (Date.now() > deadline) throw new Error('server did not close the connection');
         await Promise.race([new Promise((res) => { wake = res; }), h.sleep(200)]);
@@ -390,7 +392,7 @@ describe('client attacks', () => {
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);
     assert.equal(Buffer.from(out.seen[0].body, 'base64').toString(), 'hello');
-    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env, forged: [FORGED_IP] });
+    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env(out.res.sni), forged: [FORGED_IP] });
   });
 
   // Attack: the same with a body > 16 KB, streamed to the backend.
@@ -400,7 +402,7 @@ describe('client attacks', () => {
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);
     assert.equal(Buffer.from(out.seen[0].body, 'base64').toString(), body);
-    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env, forged: [FORGED_IP] });
+    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env(out.res.sni), forged: [FORGED_IP] });
   });
 
   // --- chunked trailers (MergeTrailers off, the default) ------------------
@@ -811,10 +813,14 @@ describe('client attacks', () => {
   });
 });
 
-// The environment of an HTTP/2 request on the TLS vhost: mod_http2 adds its own variables.
-function h2Env(env) {
-  assert.deepEqual(env.map(([n]) => n), ['FOO', 'HTTPS', 'HTTP2', 'H2PUSH', 'H2_PUSH', 'H2_PUSHED', 'H2_PUSHED_ON', 'H2_STREAM_ID', 'H2_STREAM_TAG']);
-  assert.deepEqual(env.slice(0, 3), [['FOO', 'bar'], ['HTTPS', 'on'], ['HTTP2', 'on']]);
+// The environment of an HTTP/2 request on the TLS vhost: mod_http2 adds its
+// own variables, mod_ssl SSL_TLS_SNI when the client sent a server_name.
+function h2Env(sni) {
+  const tlsVars = h.tlsEnv(sni);
+  return (env) => {
+    assert.deepEqual(env.map(([n]) => n), ['FOO', ...tlsVars.map(([n]) => n), 'HTTP2', 'H2PUSH', 'H2_PUSH', 'H2_PUSHED', 'H2_PUSHED_ON', 'H2_STREAM_ID', 'H2_STREAM_TAG']);
+    assert.deepEqual(env.slice(0, 2 + tlsVars.length), [['FOO', 'bar'], ...tlsVars, ['HTTP2', 'on']]);
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -1105,7 +1111,7 @@ describe('operator config and internal redirects', () => {
     assert.equal(out.res.alpnProtocol, 'h2');
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);
-    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env, forged: [FORGED_IP, '9.9.9.9', '!~Custom'] });
+    assertModuleHeaders(out.seen[0], { proto: true, env: h2Env(out.res.sni), forged: [FORGED_IP, '9.9.9.9', '!~Custom'] });
   });
 
   // --- HTTP/2 backends (mod_proxy_http2, ProxyPass h2c://) ------------------

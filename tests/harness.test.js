@@ -33,6 +33,51 @@ describe('harness helpers (no apache)', () => {
   });
 });
 
+describe('ClientHello server_name (no apache)', () => {
+  // A TLS server that answers with the server_name it received.
+  async function sniServer() {
+    const http2 = require('node:http2');
+    const { certPath, keyPath } = h.ensureCert();
+    const srv = http2.createSecureServer({ key: fs.readFileSync(keyPath), cert: fs.readFileSync(certPath) },
+      (req, res) => res.end(JSON.stringify(req.socket.servername || null)));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    return srv;
+  }
+
+  test('h2request reports the server_name its ClientHello carried, as the server received it', async () => {
+    const srv = await sniServer();
+    try {
+      const r = await h.h2request(srv.address().port, { path: '/sni' });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.sni, JSON.parse(r.body));
+    } finally { srv.close(); }
+  });
+
+  test('h2connect with an explicit servername: the bytes carry it', async () => {
+    const srv = await sniServer();
+    try {
+      const session = h.h2connect(`https://127.0.0.1:${srv.address().port}`, { rejectUnauthorized: false, servername: 'localhost' });
+      const body = await new Promise((resolve, reject) => {
+        session.on('error', reject);
+        const st = session.request({ ':path': '/' });
+        let b = '';
+        st.setEncoding('utf8');
+        st.on('data', (d) => { b += d; });
+        st.on('end', () => resolve(b));
+        st.on('error', reject);
+      });
+      assert.equal(session.sni(), 'localhost');
+      assert.equal(JSON.parse(body), 'localhost');
+      session.close();
+    } finally { srv.close(); }
+  });
+
+  test('clientHelloSni waits for a whole ClientHello and refuses other bytes', () => {
+    assert.equal(h.clientHelloSni(Buffer.from([22, 3, 1, 0, 200, 1, 0])), undefined);
+    assert.throws(() => h.clientHelloSni(Buffer.from('GET / HTTP/1.1\r\n\r\n')), /not a TLS handshake/);
+  });
+});
+
 describe('backend (direct, no apache)', () => {
   let be;
   before(async () => { be = await h.startBackend(); });

@@ -86,7 +86,7 @@ function tlsRequest(port, { path: p = '/', headers = {} } = {}) {
     const sock = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
     const chunks = [];
     let info = null;
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error('tls request timeout')); }, 10000);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('tls request timeout')); }, 10000 * h.SLOWDOWN);
     sock.once('secureConnect', () => {
       info = {
         protocol: sock.getProtocol(),
@@ -337,7 +337,8 @@ describe('SPEC reference scenarios and protocols', () => {
       ['SCRIPT_URI', `https://127.0.0.1:${ap.tlsPort}/h2`],
       ['FOO', 'bar'],
       ['EMPTY', ''],
-      ['HTTPS', 'on'],
+      // HTTPS, and SSL_TLS_SNI when the client sent a server_name
+      ...h.tlsEnv(r.sni),
       ['HTTP2', 'on'],
       ['H2PUSH', 'on'],
       ['H2_PUSH', 'on'],

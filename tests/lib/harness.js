@@ -11,6 +11,7 @@ const http = require('node:http');
 const https = require('node:https');
 const http2 = require('node:http2');
 const crypto = require('node:crypto');
+const { Duplex } = require('node:stream');
 const { spawn, execFileSync } = require('node:child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -21,6 +22,9 @@ const MODULES_DIR = process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules'
 const MODS_AVAILABLE = '/etc/apache2/mods-available';
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const KEEP = !!process.env.SHTEST_KEEP; // keep temp dirs for debugging
+// Under a wrapper (valgrind) Apache answers many times slower, its first
+// requests most: the clients' default timeouts stretch by this factor.
+const SLOWDOWN = process.env.SHTEST_APACHE_WRAPPER ? 6 : 1;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Like sleep() but does not keep the process alive (for Promise.race timeouts).
@@ -493,7 +497,7 @@ async function startApacheOnce(opts) {
       stopping = (async () => {
         if (!exited) {
           try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
-          const r = await Promise.race([exitPromise, sleepUnref(5000).then(() => null)]);
+          const r = await Promise.race([exitPromise, sleepUnref(5000 * SLOWDOWN).then(() => null)]);
           if (!r) {
             try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
             await Promise.race([exitPromise, sleepUnref(2000)]);
@@ -710,7 +714,7 @@ function tryParseResponse(buf, { method = 'GET', ended = false } = {}) {
 // A socket + buffer reading successive responses.
 class Conn {
   constructor(opts) {
-    this.timeout = opts.timeout || 10000;
+    this.timeout = opts.timeout || 10000 * SLOWDOWN;
     this.sock = connect(opts);
     this.buf = Buffer.alloc(0);
     this.ended = false;
@@ -761,7 +765,7 @@ function request10(port, opts = {}) {
 // Several requests, sequentially, on ONE connection. Each element is an
 // options object as for request(); Connection: close is NOT added (except
 // to a last request if `closeLast` is true).
-async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   const c = new Conn({ port, host, tls: useTls, timeout });
   const out = [];
   try {
@@ -783,7 +787,7 @@ async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = fal
 // `timeout` ms pass (no error on timeout). `end: true` half-closes after writing.
 // `bytes` may be a string (latin1), Buffer, or array of those written with
 // `gap` ms between them.
-function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000, end = false, gap = 0, encoding = 'utf8' } = {}) {
+function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000 * SLOWDOWN, end = false, gap = 0, encoding = 'utf8' } = {}) {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host, tls: useTls });
     const chunks = [];
@@ -831,9 +835,110 @@ function parseResponses(text, { method = 'GET' } = {}) {
 // ---------------------------------------------------------------------------
 // HTTP/2 client (TLS, via node:http2)
 // ---------------------------------------------------------------------------
-function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 } = {}) {
+// Whether a TLS client sends SNI for an IP address depends on its version
+// (node 18's http2.connect sends "127.0.0.1", node 20's sends none), and
+// mod_ssl then sets SSL_TLS_SNI. Expectations follow what the client put in
+// its ClientHello, read from the bytes it wrote.
+
+// host_name of the server_name extension of the ClientHello at the start of
+// `buf`: a string, null when the ClientHello has none, undefined while more
+// bytes are needed.
+function clientHelloSni(buf) {
+  // Handshake bytes from consecutive TLS records (type 22).
+  const parts = [];
+  let off = 0;
+  while (off + 5 <= buf.length) {
+    if (buf[off] !== 22) {
+      if (off === 0) throw new Error(`not a TLS handshake record: type ${buf[off]}`);
+      break; // what follows the handshake records (ChangeCipherSpec, ...)
+    }
+    const len = buf.readUInt16BE(off + 3);
+    if (off + 5 + len > buf.length) break;
+    parts.push(buf.subarray(off + 5, off + 5 + len));
+    off += 5 + len;
+  }
+  const hs = Buffer.concat(parts);
+  if (hs.length < 4) return undefined;
+  if (hs[0] !== 1) throw new Error(`first handshake message is type ${hs[0]}, not ClientHello`);
+  const end = 4 + hs.readUIntBE(1, 3);
+  if (hs.length < end) return undefined;
+  let p = 4 + 2 + 32; // client_version, random
+  p += 1 + hs[p]; // session_id
+  p += 2 + hs.readUInt16BE(p); // cipher_suites
+  p += 1 + hs[p]; // compression_methods
+  if (p >= end) return null; // no extensions
+  const extEnd = p + 2 + hs.readUInt16BE(p);
+  for (p += 2; p + 4 <= extEnd;) {
+    const type = hs.readUInt16BE(p);
+    const len = hs.readUInt16BE(p + 2);
+    if (type === 0) {
+      // server_name_list: name_type 0 (host_name), length, name
+      const q = p + 4 + 2;
+      if (hs[q] !== 0) throw new Error(`server_name of type ${hs[q]}`);
+      return hs.subarray(q + 3, q + 3 + hs.readUInt16BE(q + 1)).toString('latin1');
+    }
+    p += 4 + len;
+  }
+  return null;
+}
+
+// A Duplex over a TCP connection that hands each chunk written to `onWrite`
+// (tls.connect over a net.Socket writes from C++, out of JavaScript's sight).
+function recordingSocket(port, host, onWrite) {
+  const raw = net.connect({ port, host });
+  const d = new Duplex({
+    write(chunk, enc, cb) { onWrite(chunk); raw.write(chunk, cb); },
+    read() { raw.resume(); },
+    final(cb) { raw.end(); cb(); },
+    destroy(err, cb) { raw.destroy(); cb(err); },
+  });
+  raw.on('data', (c) => { if (!d.push(c)) raw.pause(); });
+  raw.on('end', () => d.push(null));
+  raw.on('error', (e) => d.destroy(e));
+  return d;
+}
+
+// http2.connect() exactly as node does it (its own TLS options, its own
+// choice of servername), with the bytes of the connection recorded:
+// session.sni() is the server_name the ClientHello carried, or null.
+function h2connect(authority, options = {}) {
+  let hello = Buffer.alloc(0);
+  let sni;
+  const tlsConnect = tls.connect;
+  // http2.connect calls tls.connect(port, host, options) before it returns.
+  tls.connect = function recordedConnect(port, host, opts) {
+    const socket = recordingSocket(port, host, (chunk) => {
+      if (sni !== undefined) return;
+      hello = Buffer.concat([hello, chunk]);
+      sni = clientHelloSni(hello);
+    });
+    return tlsConnect.call(tls, Object.assign({}, opts, { port, host, socket }));
+  };
+  let session;
+  try {
+    session = http2.connect(authority, options);
+  } finally {
+    tls.connect = tlsConnect;
+  }
+  session.sni = () => {
+    if (sni === undefined) throw new Error(`no complete ClientHello recorded (${hello.length} bytes)`);
+    // What OpenSSL says it sent must be what the bytes say.
+    const reported = session.socket && session.socket.servername ? session.socket.servername : null;
+    if (reported !== sni) throw new Error(`ClientHello server_name ${JSON.stringify(sni)}, TLS socket says ${JSON.stringify(reported)}`);
+    return sni;
+  };
+  return session;
+}
+
+// The variables mod_ssl puts first in a TLS request's environment: HTTPS,
+// then SSL_TLS_SNI when the client sent a server_name.
+function tlsEnv(sni) {
+  return sni ? [['HTTPS', 'on'], ['SSL_TLS_SNI', sni]] : [['HTTPS', 'on']];
+}
+
+function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
+    const session = h2connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
     let settled = false;
     let timer = null;
     const fail = (e) => { clearTimeout(timer); if (!settled) { settled = true; session.destroy(); reject(e); } };
@@ -853,12 +958,14 @@ function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, ho
       clearTimeout(timer);
       if (settled) return;
       settled = true;
+      let sni;
+      try { sni = session.sni(); } catch (e) { session.destroy(); reject(e); return; }
       session.close();
       const text = Buffer.concat(chunks).toString('utf8');
       let json = null;
       try { json = JSON.parse(text); } catch (_) { json = null; }
       const h = Object.assign({}, respHeaders || {});
-      resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol });
+      resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol, sni });
     });
     if (body !== undefined) stream.end(Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
   });
@@ -886,7 +993,7 @@ function parseFrames(buf) {
   return { frames, consumed: pos };
 }
 
-function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
     const key = crypto.randomBytes(16).toString('base64');
     const pairs = headerPairs(headers);
@@ -1003,6 +1110,7 @@ module.exports = {
   MODULE_PATH,
   APACHE_BIN,
   IS_ROOT,
+  SLOWDOWN,
   freePort,
   startBackend,
   startH2cBackend,
@@ -1015,6 +1123,9 @@ module.exports = {
   raw,
   keepAlive,
   h2request,
+  h2connect,
+  clientHelloSni,
+  tlsEnv,
   websocket,
   parseResponses,
   buildRequest,
