@@ -473,7 +473,7 @@ SetEnv APP_ENV production
 });
 
 // ---------------------------------------------------------------------------
-describe('LogLevel secure_headers:debug', () => {
+describe('LogLevel secure_headers:debug', h.needFor({ tls: true }), () => {
   let be; let ap;
   const SECRET = 'zz-top-secret-zz';
 
