@@ -995,12 +995,57 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
     }
 }
 
+/* The names a Connection header lists, split as mod_proxy splits them:
+ * on commas, semicolons and white space (ap_get_token). */
+static int sh_add_connection_names(void *names, const char *key,
+                                   const char *val)
+{
+    apr_array_header_t *list = names;
+
+    (void)key;
+    do {
+        while (*val == ',' || *val == ';') {
+            val++;
+        }
+        *(const char **)apr_array_push(list) = ap_get_token(list->pool,
+                                                            &val, 0);
+    } while (*val);
+    return 1;
+}
+
+/*
+ * httpd up to 2.4.53 runs this hook before mod_proxy removes the headers
+ * that the client's Connection header names (2.4.54 moved that removal
+ * first, for CVE-2022-31813), so "Connection: close;!~Passenger-Proto" or,
+ * with SecureHeadersXForwarded, "Connection: X-Forwarded-For" would delete
+ * what this module is about to add. A Connection header still in the copy
+ * means that order: do mod_proxy's removal now, as later releases do; its
+ * own later pass then finds nothing to remove.
+ */
+static void sh_clear_connection(request_rec *r, apr_table_t *out)
+{
+    apr_array_header_t *names;
+    int i;
+
+    if (apr_table_get(out, "Connection") == NULL) {
+        return;
+    }
+    names = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_table_do(sh_add_connection_names, names, out, "Connection", NULL);
+    apr_table_unset(out, "Connection");
+    for (i = 0; i < names->nelts; i++) {
+        apr_table_unset(out, APR_ARRAY_IDX(names, i, const char *));
+    }
+}
+
 /*
  * mod_proxy's fixups hook, run by mod_proxy_http (http, https, ws, wss,
  * unix sockets, balancer members of those) inside ap_proxy_create_hdrbrgd:
  * r->headers_in is then the copy about to be sent, already cleared of
- * hop-by-hop headers, and every environment writer has run, including
- * mod_proxy's own (BALANCER_*).
+ * hop-by-hop headers (since 2.4.54; sh_clear_connection before), and
+ * every environment writer has run, including mod_proxy's own (BALANCER_*).
+ * So does mod_proxy_wstunnel where it tunnels ws:// itself (before 2.4.47,
+ * or with ProxyWebsocketFallbackToProxyHttp Off).
  */
 static int sh_proxy_fixup(request_rec *r)
 {
@@ -1008,6 +1053,7 @@ static int sh_proxy_fixup(request_rec *r)
      * environment there. */
     if (r->proxyreq == PROXYREQ_REVERSE && r->filename
         && !strncmp(r->filename, "proxy:", 6)) {
+        sh_clear_connection(r, r->headers_in);
         sh_apply_secure_headers(r, r->headers_in, 0);
     }
     else {

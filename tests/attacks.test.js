@@ -211,7 +211,8 @@ const get = (p, extra = '', host = 'x') => `GET ${p} HTTP/1.1\r\nHost: ${host}\r
 // ---------------------------------------------------------------------------
 // Client-side attacks: a plain vhost (no rewrite, no mod_remoteip), TLS + h2.
 // ---------------------------------------------------------------------------
-describe('client attacks', () => {
+const CLIENT_MODULES = h.httpdAtLeast('2.4.47') ? [] : ['proxy_wstunnel'];
+describe('client attacks', h.needFor({ tls: true, h2: true, modules: CLIENT_MODULES }), () => {
   let be; let big; let ws; let ap;
 
   before(async () => {
@@ -222,14 +223,15 @@ describe('client attacks', () => {
     ap = await h.startApache({
       tls: true,
       h2: true,
-      vars: { BACKEND: be.url, BIGBACKEND: big.url, WSBACKEND: ws.url },
+      modules: CLIENT_MODULES,
+      vars: { BACKEND: be.url, BIGBACKEND: big.url },
       body: [
         'LogLevel warn secure_headers:info',
         'SetEnv FOO bar',
         'SetEnvIf User-Agent ^agent-one$ UA=one',
         'SetEnvIf User-Agent ^agent-two$ UA=two',
         'ProxyPass /app/ ${BACKEND}/',
-        'ProxyPass /ws/ ${WSBACKEND}/ upgrade=websocket',
+        h.websocketProxyPass('/ws/', `${ws.url}/`),
         '<Location /off/>\n SecureHeaders Off\n ProxyPass ${BACKEND}/off/\n</Location>',
         '<Location /xfp/>\n SetEnvIf X-Forwarded-Proto ^https$ HTTPS=on\n ProxyPass ${BACKEND}/xfp/\n</Location>',
         h.tlsVhost('ProxyPass /app/ ${BACKEND}/\n ProxyPass /big/ ${BIGBACKEND}/'),
@@ -560,8 +562,9 @@ describe('client attacks', () => {
   });
 
   // Attack: quoted / semicolon-joined tokens the module's Connection check does not read as names.
-  // They are no names to mod_proxy either, and the module adds its headers after mod_proxy's
-  // Connection handling: the backend still gets every secure header.
+  // mod_proxy does split "close;X" into two names, but removes them before the module adds its
+  // headers (since 2.4.54; on older httpd the module does that removal first, sh_clear_connection):
+  // the backend still gets every secure header.
   test('"Connection: \\"!~Passenger-Client-Address\\"" and "Connection: close;!~..." pass; all secure headers still arrive', async () => {
     for (const conn of ['"!~Passenger-Client-Address"', 'close;!~Passenger-Client-Address']) {
       const out = await tryReq({ path: '/app/q', headers: [['Connection', conn]] });
@@ -648,16 +651,24 @@ describe('client attacks', () => {
   });
 
   // Attack: CL.TE smuggling: Content-Length covers a second request (with a "!~" header) that the
-  // chunked body ends before. httpd goes by Transfer-Encoding and closes after the response.
+  // chunked body ends before. httpd goes by Transfer-Encoding and closes after the response
+  // (since 2.4.44). Older ones keep the connection and read the smuggled bytes as the next
+  // request, which carries a "!~" header: the module refuses it, so it reaches no backend either.
   test('smuggling (Content-Length + chunked) with a "!~" request in the body -> one 200, close; smuggled request never parsed', async () => {
     const smuggled = 'GET /app/smuggled HTTP/1.1\r\nHost: x\r\n!~Passenger-Proto: https\r\n\r\n';
     const body = `0\r\n\r\n${smuggled}`;
     const out = await tryRaw(`POST /app/s HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
-    assert.deepEqual(out.res.responses.map((r) => r.status), [200]);
-    assert.equal(out.res.responses[0].headers.connection, 'close');
+    if (h.httpdAtLeast('2.4.44')) {
+      assert.deepEqual(out.res.responses.map((r) => r.status), [200]);
+      assert.equal(out.res.responses[0].headers.connection, 'close');
+      assert.deepEqual(out.refusals, []);
+    } else {
+      assert.deepEqual(out.res.responses.map((r) => r.status), [200, 400]);
+      assert.equal(out.res.responses[1].headers.connection, 'close');
+      assert.deepEqual(out.refusals, ['!~Passenger-Proto']);
+    }
     assert.deepEqual(out.seen.map((e) => e.url), ['/s']);
     assert.equal(out.seen[0].body, '');
-    assert.deepEqual(out.refusals, []);
     assertModuleHeaders(out.seen[0], { env: ENV });
   });
 
@@ -827,7 +838,8 @@ function h2Env(sni) {
 // Operator configuration and internal machinery: internal redirects,
 // subrequests, mod_headers rules on "!~" names, MergeTrailers on, mod_remoteip.
 // ---------------------------------------------------------------------------
-describe('operator config and internal redirects', () => {
+const OPERATOR_MODULES = ['rewrite', 'include', 'remoteip', 'proxy_http2'];
+describe('operator config and internal redirects', h.needFor({ tls: true, h2: true, modules: OPERATOR_MODULES }), () => {
   let be; let h2c; let ap;
 
   before(async () => {
@@ -836,7 +848,7 @@ describe('operator config and internal redirects', () => {
     ap = await h.startApache({
       tls: true,
       h2: true,
-      modules: ['rewrite', 'include', 'remoteip', 'proxy_http2'],
+      modules: OPERATOR_MODULES,
       vars: { BACKEND: be.url, H2C: h2c.url },
       body: [
         'LogLevel warn secure_headers:info',

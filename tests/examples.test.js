@@ -270,7 +270,7 @@ function tlsGet(port, { path: p = '/', headers = {}, cert, key } = {}) {
   });
 }
 
-describe('tls-stdenvvars.conf', () => {
+describe('tls-stdenvvars.conf', h.needFor({ tls: true }), () => {
   let be; let ap; let control; let pki; let alice;
 
   function replacements() {
@@ -377,7 +377,7 @@ describe('tls-stdenvvars.conf', () => {
 });
 
 // ---------------------------------------------------------------------------
-describe('behind-tls-load-balancer.conf', () => {
+describe('behind-tls-load-balancer.conf', h.needFor({ modules: ['remoteip'] }), () => {
   let be; let asLb; let asStranger;
   const replacements = (range) => [PORT80, ['10.0.0.0/8', range], ['127.0.0.1:3000', hostPort(be)]];
 
@@ -469,10 +469,11 @@ describe('behind-tls-load-balancer.conf', () => {
 });
 
 // ---------------------------------------------------------------------------
-describe('balancer.conf', () => {
+const BALANCER_MODULES = ['slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests'];
+describe('balancer.conf', h.needFor({ modules: BALANCER_MODULES }), () => {
   const bes = [];
   let ap; let site;
-  const modules = ['slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests'];
+  const modules = BALANCER_MODULES;
 
   before(async () => {
     for (let i = 0; i < 3; i++) bes.push(await h.startBackend());
@@ -520,11 +521,16 @@ describe('balancer.conf', () => {
 });
 
 // ---------------------------------------------------------------------------
+// upgrade=websocket on an http:// URL is mod_proxy_http's since 2.4.47;
+// the file's own comment names the ws:// form for older httpd, which
+// secure-headers.test.js runs there.
+const WS_SKIP = h.needVersion('2.4.47', 'no upgrade=websocket in mod_proxy_http (ws:// via mod_proxy_wstunnel instead)');
 describe('websockets.conf', () => {
   let be; let ap; let site;
   const appUrl = (b) => ['127.0.0.1:3000', hostPort(b)];
 
   before(async () => {
+    if (WS_SKIP.skip) return;
     be = await h.startBackend();
     site = example('websockets.conf', [PORT80, appUrl(be)]);
     ap = await startSite('SetEnv APP_ENV production\n' + site);
@@ -534,12 +540,12 @@ describe('websockets.conf', () => {
     if (be) await be.close();
   });
 
-  test('configtest passes', async () => {
+  test('configtest passes', WS_SKIP, async () => {
     const r = await configtestSite(site);
     assert.equal(r.code, 0, r.output);
   });
 
-  test('WebSocket handshake: 101, and the app saw the upgrade with the secure headers', async () => {
+  test('WebSocket handshake: 101, and the app saw the upgrade with the secure headers', WS_SKIP, async () => {
     const n = be.requests.length;
     const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Client': 'ws' });
     assert.equal(w.status, 101);
@@ -554,7 +560,7 @@ describe('websockets.conf', () => {
     ]);
   });
 
-  test('ordinary pages go through the second ProxyPass with the secure headers', async () => {
+  test('ordinary pages go through the second ProxyPass with the secure headers', WS_SKIP, async () => {
     const r = await h.request(ap.port, { path: '/page' });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.url, '/page');
@@ -565,14 +571,14 @@ describe('websockets.conf', () => {
     ]);
   });
 
-  test('a handshake carrying a forged secure header is refused before the backend', async () => {
+  test('a handshake carrying a forged secure header is refused before the backend', WS_SKIP, async () => {
     const n = be.requests.length;
     const w = await h.websocket(ap.port, '/ws/chat', { '!~Passenger-Client-Address': '6.6.6.6' });
     assert.equal(w.status, 400);
     assert.equal(be.requests.length, n);
   });
 
-  test('what the comment warns about: the two lines swapped, handshakes arrive as plain GETs', async () => {
+  test('what the comment warns about: the two lines swapped, handshakes arrive as plain GETs', WS_SKIP, async () => {
     const lines = site.split('\n');
     const ws = lines.findIndex((l) => /^\s*ProxyPass\s+\/ws\//.test(l));
     const root = lines.findIndex((l) => /^\s*ProxyPass\s+\/\s/.test(l));

@@ -6,6 +6,7 @@ const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const h = require('./lib/harness');
 
 describe('harness helpers (no apache)', () => {
@@ -22,9 +23,24 @@ describe('harness helpers (no apache)', () => {
   });
 
   test('MODULE_PATH and REPO', () => {
-    assert.ok(h.MODULE_PATH.endsWith('/.libs/mod_secure_headers.so'));
-    assert.ok(h.MODULE_PATH.startsWith(h.REPO + '/'));
+    if (process.env.SHTEST_MODULE) assert.equal(h.MODULE_PATH, process.env.SHTEST_MODULE);
+    else assert.equal(h.MODULE_PATH, `${h.REPO}/.libs/mod_secure_headers.so`);
     assert.ok(fs.existsSync(h.REPO + '/tests/lib/harness.js'));
+  });
+
+  test('httpd(): the httpd under test (SHTEST_APACHE), its version, modules and files', () => {
+    const info = h.httpd();
+    assert.equal(info.bin, process.env.SHTEST_APACHE || '/usr/sbin/apache2');
+    const v = spawnSync(info.bin, ['-v'], { encoding: 'utf8' }).stdout;
+    assert.match(v, new RegExp(`^Server version: Apache/${info.version.replace(/\./g, '\\.')} `, 'm'));
+    assert.ok(fs.existsSync(`${info.modulesDir}/mod_proxy.so`), info.modulesDir);
+    assert.ok(fs.existsSync(info.mimeTypes), info.mimeTypes);
+    for (const m of ['proxy', 'proxy_http', 'unixd', 'log_config', `mpm_${info.mpm}`]) assert.ok(h.hasModule(m), m);
+    assert.equal(h.hasModule('no_such_thing'), false);
+    assert.deepEqual(h.needModules(['proxy']), {});
+    assert.deepEqual(h.needModules(['proxy', 'no_such_thing']),
+      { skip: `httpd ${info.version} (${info.bin}) has no mod_no_such_thing` });
+    assert.ok(h.httpdAtLeast(info.version) && h.httpdAtLeast('2.4.0') && !h.httpdAtLeast('2.5.0'));
   });
 
   test('freePort returns a bindable port', async () => {
@@ -145,11 +161,11 @@ describe('apache + mod_proxy without the module', () => {
       h2: true,
       ipv6: true,
       modules: ['proxy_wstunnel'],
-      vars: { BACKEND: be.url, BACKEND6: be6.url, WSBACKEND: bews.url },
+      vars: { BACKEND: be.url, BACKEND6: be6.url },
       body: [
         'ProxyPass /app/ ${BACKEND}/',
         'ProxyPass /app6/ ${BACKEND6}/',
-        'ProxyPass /ws/ ${WSBACKEND}/ upgrade=websocket',
+        h.websocketProxyPass('/ws/', `${bews.url}/`),
         h.tlsVhost('ProxyPass /app/ ${BACKEND}/'),
       ].join('\n'),
     });
@@ -232,7 +248,7 @@ describe('apache + mod_proxy without the module', () => {
     assert.match(txt, /^HTTP\/1\.1 400 /);
   });
 
-  test('WebSocket upgrade through ProxyPass upgrade=websocket', async () => {
+  test('WebSocket upgrade through ProxyPass upgrade=websocket (ws:// before 2.4.47)', async () => {
     const n = bews.requests.length;
     const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
     assert.equal(w.status, 101);

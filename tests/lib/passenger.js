@@ -21,8 +21,13 @@ const net = require('net');
 const tls = require('tls');
 const { spawn, spawnSync } = require('child_process');
 
-const APACHE = process.env.SHPASS_APACHE || '/usr/sbin/apache2';
-const MODDIR = process.env.SHPASS_MODDIR || '/usr/lib/apache2/modules';
+// The httpd the suite tests (SHTEST_APACHE, SHTEST_MODULES_DIR of
+// tests/lib/harness.js) unless SHPASS_* name one. Passenger is packaged for
+// Debian's httpd only (its User, TypesConfig and module names below are
+// Debian's): with another httpd the reference is unavailable and skips.
+const DEBIAN_APACHE = '/usr/sbin/apache2';
+const APACHE = process.env.SHPASS_APACHE || process.env.SHTEST_APACHE || DEBIAN_APACHE;
+const MODDIR = process.env.SHPASS_MODDIR || process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules';
 const PASSENGER_SO = path.join(MODDIR, 'mod_passenger.so');
 const PASSENGER_ROOT = '/usr/lib/ruby/vendor_ruby/phusion_passenger/locations.ini';
 const MARK_VAR = 'SHPASS_MARK';
@@ -52,6 +57,9 @@ http.createServer((req, res) => {
 /** Why the Passenger reference cannot run here, or null when it can. */
 function passengerUnavailable() {
   if (!fs.existsSync(APACHE)) return `${APACHE} not installed`;
+  if (!process.env.SHPASS_APACHE && APACHE !== DEBIAN_APACHE) {
+    return `Passenger (libapache2-mod-passenger) exists only for Debian's httpd, not for ${APACHE}`;
+  }
   if (!fs.existsSync(PASSENGER_SO)) return `${PASSENGER_SO} not installed (apt-get install libapache2-mod-passenger)`;
   if (!fs.existsSync(PASSENGER_ROOT)) return `${PASSENGER_ROOT} missing`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root';
