@@ -383,6 +383,30 @@ static int sh_connection_is_tls(conn_rec *c)
     return is_https && is_https(c);
 }
 
+/* @path or @query of the request-target as it arrived. An origin-form
+ * target is split by hand: apr_uri_parse reads "//index.html", which
+ * mod_proxy sends for a balancer's "/" + "/index.html", as an authority
+ * with no path. */
+static const char *sh_received_target(request_rec *r, int want_path)
+{
+    const char *t = r->unparsed_uri;
+
+    if (t && t[0] == '/') {
+        const char *q = strchr(t, '?');
+
+        if (want_path) {
+            return q ? apr_pstrmemdup(r->pool, t, (apr_size_t)(q - t)) : t;
+        }
+        return q ? q : "?";
+    }
+    if (want_path) {
+        return r->parsed_uri.path && *r->parsed_uri.path ? r->parsed_uri.path
+                                                         : "/";
+    }
+    return r->parsed_uri.query
+           ? apr_pstrcat(r->pool, "?", r->parsed_uri.query, NULL) : "?";
+}
+
 /* A derived component's value as this server received the request. */
 static const char *sh_received_component(request_rec *r, const char *name)
 {
@@ -399,13 +423,8 @@ static const char *sh_received_component(request_rec *r, const char *name)
                                              sh_connection_is_tls(r->connection))
                     : NULL;
     }
-    if (!strcmp(name, "@path")) {
-        return r->parsed_uri.path && *r->parsed_uri.path ? r->parsed_uri.path
-                                                         : "/";
-    }
-    if (!strcmp(name, "@query")) {
-        return r->parsed_uri.query
-               ? apr_pstrcat(r->pool, "?", r->parsed_uri.query, NULL) : "?";
+    if (!strcmp(name, "@path") || !strcmp(name, "@query")) {
+        return sh_received_target(r, name[1] == 'p');
     }
     return NULL;
 }

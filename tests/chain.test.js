@@ -82,6 +82,7 @@ SSLProxyCheckPeerName off
   ProxyPass /app/ \${BE}/app/
   ProxyPass /other/ http://127.0.0.1:\${PORT2}/
   ProxyPass /local/ http://localhost:\${PORT2}/
+  ProxyPass /dbl http://127.0.0.1:\${PORT2}/
   <Location /keep/>
     ProxyPreserveHost On
     ProxyPass http://127.0.0.1:\${PORT2}/
@@ -128,6 +129,12 @@ ${h.tlsVhost('SetEnv OUTER tls\n ProxyPass /other/ http://127.0.0.1:${PORT2}/\n 
     r = await h.request(ap.port, { path: '/local/y' });
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(envOf(r.json), { OUTER: 'front' }, 'the URL may say localhost');
+  });
+
+  test('a target path that starts with "//" (ProxyPass /dbl http://host/, as httpd\'s own balancer test sends)', async () => {
+    const r = await h.request(ap.port, { path: '/dbl/x?y' });
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(envOf(r.json), { OUTER: 'front' });
   });
 
   test('Recompute: the inner virtual host\'s own values instead', async () => {
