@@ -10,7 +10,9 @@
  *   !~Passenger-Client-Address: <ip>    (r->useragent_ip, after mod_remoteip)
  *   !~Passenger-Envvars: <base64>       (name NUL value NUL ...)
  *
- * exactly as Phusion Passenger 6 sends them to its applications.
+ * exactly as Phusion Passenger 6 sends them to its applications, and, with
+ * SecureHeadersSignKey, an RFC 9421 signature over them and the request
+ * line that backends on other hosts can verify.
  *
  * The headers are added from mod_proxy's own "fixups" hook, which runs on
  * the copy of the request headers that mod_proxy_http is about to send,
@@ -20,6 +22,10 @@
  * environment as late as it can be, and where nothing a client sent can
  * still remove what the module adds. mod_proxy_http2 skips that hook; its
  * targets get the headers from the last ordinary fixup instead.
+ *
+ * Incoming requests are judged in sh_upstream.c: forged headers refused,
+ * an upstream server's (SecureHeadersUpstream) and this server's own
+ * requests to itself recognised.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -27,40 +33,30 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "ap_mmn.h"
 #include "apr_strings.h"
 #include "apr_optional_hooks.h"
+#include "apr_file_io.h"
+#include "apr_uri.h"
 
 #include "mod_proxy.h"
 
 #include "mod_secure_headers.h"
-#include "sh_core.h"
-
-module AP_MODULE_DECLARE_DATA secure_headers_module;
-
-#define SH_UNSET (-1)
-
-typedef enum {
-    SH_OVERSIZE_UNSET = 0,
-    SH_OVERSIZE_OMIT,       /* leave the largest variables out, log them */
-    SH_OVERSIZE_REJECT      /* answer 500, never reach the backend */
-} sh_oversize_policy;
-
-typedef struct {
-    int enabled;                    /* SecureHeaders */
-    int xforwarded;                 /* SecureHeadersXForwarded */
-    apr_array_header_t *include;    /* SecureHeadersEnvInclude, sh_pattern */
-    apr_array_header_t *exclude;    /* SecureHeadersEnvExclude, sh_pattern */
-    apr_off_t max_env;              /* SecureHeadersEnvMaxSize; UNSET, 0 */
-    sh_oversize_policy oversize;    /* SecureHeadersEnvOversize */
-} sh_dir_conf;
+#include "sh_module.h"
 
 /* Refused requests are logged at info, where the default LogLevel (warn)
  * keeps an attacker from filling the error log; "LogLevel
- * secure_headers:info" shows them. The longest name logged: */
-#define SH_LOG_NAME_MAX 128
+ * secure_headers:info" shows them. */
 
 /* Upper bound for SecureHeadersEnvMaxSize: far past any backend's limit. */
 #define SH_ENV_MAX_CEILING (1024 * 1024)
+
+/* Upper bound for SecureHeadersSignLifetime: a day. */
+#define SH_LIFETIME_MAX 86400
+
+/* mod_proxy's own module record, found by name at start-up: linking to it
+ * would stop this module from loading without mod_proxy. */
+static module *sh_proxy_module;
 
 /* --- configuration ----------------------------------------------------- */
 
@@ -75,6 +71,10 @@ static void *sh_create_dir_conf(apr_pool_t *p, char *dir)
     conf->exclude = apr_array_make(p, 0, sizeof(sh_pattern));
     conf->max_env = SH_UNSET;
     conf->oversize = SH_OVERSIZE_UNSET;
+    conf->sign_key = NULL;
+    conf->sign_off = SH_UNSET;
+    conf->sign_lifetime = SH_UNSET;
+    conf->upstream_values = SH_UPSTREAM_UNSET;
     return conf;
 }
 
@@ -94,6 +94,19 @@ static void *sh_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->max_env = add->max_env != SH_UNSET ? add->max_env : base->max_env;
     conf->oversize = add->oversize != SH_OVERSIZE_UNSET ? add->oversize
                                                         : base->oversize;
+    /* A key or "None" set here replaces whatever the scope around said. */
+    if (add->sign_key || add->sign_off == 1) {
+        conf->sign_key = add->sign_key;
+        conf->sign_off = add->sign_off;
+    }
+    else {
+        conf->sign_key = base->sign_key;
+        conf->sign_off = base->sign_off;
+    }
+    conf->sign_lifetime = add->sign_lifetime != SH_UNSET ? add->sign_lifetime
+                                                         : base->sign_lifetime;
+    conf->upstream_values = add->upstream_values != SH_UPSTREAM_UNSET
+                            ? add->upstream_values : base->upstream_values;
     return conf;
 }
 
@@ -186,6 +199,174 @@ static const char *sh_set_oversize(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *sh_set_upstream_values(cmd_parms *cmd, void *dconf,
+                                          const char *arg)
+{
+    sh_dir_conf *conf = dconf;
+
+    if (!strcasecmp(arg, "Pass")) {
+        conf->upstream_values = SH_UPSTREAM_PASS;
+    }
+    else if (!strcasecmp(arg, "Recompute")) {
+        conf->upstream_values = SH_UPSTREAM_RECOMPUTE;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither Pass nor "
+                            "Recompute", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *sh_set_sign_lifetime(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (!apr_isdigit(*arg) || *end || n < 1 || n > SH_LIFETIME_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+                            "from 1 to %d", cmd->cmd->name, arg,
+                            SH_LIFETIME_MAX);
+    }
+    ((sh_dir_conf *)dconf)->sign_lifetime = (int)n;
+    return NULL;
+}
+
+/* Key files hold secrets (an HMAC key, a private key): like mod_ssl's
+ * SSLCertificateKeyFile they are read once here, while the server still
+ * runs as root, and must not be readable by anyone else. */
+static unsigned sh_mode_bits(apr_fileperms_t prot)
+{
+    static const struct {
+        apr_fileperms_t apr;
+        unsigned mode;
+    } bits[] = {
+        { APR_FPROT_UREAD, 0400 }, { APR_FPROT_UWRITE, 0200 },
+        { APR_FPROT_UEXECUTE, 0100 }, { APR_FPROT_GREAD, 040 },
+        { APR_FPROT_GWRITE, 020 }, { APR_FPROT_GEXECUTE, 010 },
+        { APR_FPROT_WREAD, 04 }, { APR_FPROT_WWRITE, 02 },
+        { APR_FPROT_WEXECUTE, 01 },
+    };
+    unsigned mode = 0;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        if (prot & bits[i].apr) {
+            mode |= bits[i].mode;
+        }
+    }
+    return mode;
+}
+
+static const char *sh_key_file_mode_error(cmd_parms *cmd, const char *path,
+                                          const apr_finfo_t *fi)
+{
+    if (fi->protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)) {
+        return apr_psprintf(cmd->pool, "%s: key file %s is readable by "
+                            "group or others (mode %04o): make it readable "
+                            "by its owner only (chmod 600)", cmd->cmd->name,
+                            path, sh_mode_bits(fi->protection));
+    }
+    return NULL;
+}
+
+const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
+                             const char *alg_name, const char *file,
+                             int private_only, const sh_key **out)
+{
+    const char *path = ap_server_root_relative(cmd->temp_pool, file);
+    sh_alg alg = sh_alg_from_name(alg_name);
+    apr_finfo_t fi;
+    apr_file_t *f;
+    apr_status_t rv;
+    apr_size_t got;
+    unsigned char *bytes;
+    const char *err;
+    sh_key *key;
+    char errbuf[120];
+
+    if (alg == SH_ALG_NONE) {
+        return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s': use "
+                            "hmac-sha256, ed25519 or ecdsa-p256-sha256",
+                            cmd->cmd->name, alg_name);
+    }
+    err = sh_keyid_check(keyid);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: key id '%s': %s", cmd->cmd->name,
+                            keyid, err);
+    }
+    if (path == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
+                            cmd->cmd->name, file);
+    }
+    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_PROT | APR_FINFO_TYPE,
+                  cmd->temp_pool);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: key file %s is not a regular "
+                            "file", cmd->cmd->name, path);
+    }
+    if (rv == APR_SUCCESS && fi.size > 1024 * 1024) {
+        return apr_psprintf(cmd->pool, "%s: key file %s is larger than 1 MiB",
+                            cmd->cmd->name, path);
+    }
+    if (rv != APR_SUCCESS
+        || (rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                               APR_OS_DEFAULT, cmd->temp_pool))
+           != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read key file %s: %s",
+                            cmd->cmd->name, path,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    }
+    bytes = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, bytes, (apr_size_t)fi.size, &got);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(cmd->pool, "%s: cannot read key file %s: %s",
+                            cmd->cmd->name, path,
+                            apr_strerror(rv, errbuf, sizeof(errbuf)));
+    }
+    if (alg == SH_ALG_HMAC_SHA256
+        && (err = sh_key_file_mode_error(cmd, path, &fi)) != NULL) {
+        return err;
+    }
+    err = sh_key_from_bytes(cmd->pool, keyid, alg, bytes, got, private_only,
+                            &key);
+    memset(bytes, 0, got);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: key file %s (%s): %s",
+                            cmd->cmd->name, path, alg_name, err);
+    }
+    if (key->can_sign && (err = sh_key_file_mode_error(cmd, path, &fi))) {
+        return err;
+    }
+    *out = key;
+    return NULL;
+}
+
+static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
+                                   const char *keyid, const char *alg,
+                                   const char *file)
+{
+    sh_dir_conf *conf = dconf;
+
+    if (alg == NULL) {
+        if (strcasecmp(keyid, "None") != 0) {
+            return apr_psprintf(cmd->pool, "%s: '%s': give a key id, an "
+                                "algorithm and a key file, or None",
+                                cmd->cmd->name, keyid);
+        }
+        conf->sign_key = NULL;
+        conf->sign_off = 1;
+        return NULL;
+    }
+    if (file == NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s %s': the key file is "
+                            "missing", cmd->cmd->name, keyid, alg);
+    }
+    conf->sign_off = 0;
+    return sh_load_key_file(cmd, keyid, alg, file, 1, &conf->sign_key);
+}
+
 static apr_size_t sh_env_ceiling(const sh_dir_conf *conf)
 {
     return conf->max_env == SH_UNSET ? SECURE_HEADERS_DEFAULT_ENV_MAX
@@ -201,37 +382,59 @@ static sh_env_filter sh_filter_of(const sh_dir_conf *conf)
     return filter;
 }
 
-/* --- refusing forged headers ------------------------------------------- */
-
-/* Runs before every other post_read_request hook (mod_remoteip,
- * mod_setenvif, ...), so nothing acts on a request that carries a forged
- * secure header. httpd runs this hook again for internal redirects, on the
- * headers of a request that already passed here: a "!~" header there came
- * from the server's configuration (RequestHeader) or from a trailer merged
- * after this check (MergeTrailers on), and the proxy hook strips both, so
- * only the client's own request is judged. */
-static int sh_refuse_forged_headers(request_rec *r)
+/* At most one warning a second per process for what an attacker can
+ * provoke (an environment grown through SetEnvIf, a request that looks like
+ * another server's): the log must not be floodable; the rest go to
+ * "fallback". */
+int sh_warn_level(void)
 {
-    const char *name;
+    static apr_time_t last_second;
+    apr_time_t now = apr_time_sec(apr_time_now());
 
-    if (!ap_is_initial_req(r)) {
-        return DECLINED;
+    if (now != last_second) {
+        last_second = now;
+        return APLOG_WARNING;
     }
-    name = sh_find_forbidden_header(r->headers_in);
-    if (name == NULL) {
-        return DECLINED;
-    }
-    if (APLOGrinfo(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "refused request with client-supplied header \"%s\": "
-                      "headers starting with \"!~\" may come only from this "
-                      "server", ap_escape_logitem(r->pool,
-                          apr_pstrndup(r->pool, name, SH_LOG_NAME_MAX)));
-    }
-    return HTTP_BAD_REQUEST;
+    return APLOG_DEBUG;
 }
 
-/* --- adding the secure headers ----------------------------------------- */
+/* --- what goes out ----------------------------------------------------- */
+
+/* The headers added to one request, as the signature covers them. */
+typedef struct {
+    sh_component secure[4];         /* the "!~" headers, in the order sent */
+    int nsecure;
+    sh_component forwarded[3];      /* X-Forwarded-*, when the module set them */
+    int nforwarded;
+} sh_sent;
+
+/* Lengths are left 0 (but for the environment's, which is known) and
+ * measured only when the request is signed: most are not. */
+static void sh_note_sent(sh_component *c, const char *lower,
+                         const char *value, apr_size_t value_len)
+{
+    c->name = lower;
+    c->name_len = 0;
+    c->value = value;
+    c->value_len = value_len;
+}
+
+static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
+                    const char *lower, const char *value, apr_size_t len)
+{
+    apr_table_addn(out, name, value);
+    sh_note_sent(&sent->secure[sent->nsecure++], lower, value, len);
+}
+
+static void sh_send_forwarded(apr_table_t *out, sh_sent *sent,
+                              const char *name, const char *lower,
+                              const char *value)
+{
+    /* Express takes the left-most value; one value leaves no room for a
+     * client-chosen one. */
+    apr_table_setn(out, name, value);
+    sh_note_sent(&sent->forwarded[sent->nforwarded++], lower, value, 0);
+}
 
 static int sh_enabled_for(const request_rec *r, const sh_dir_conf *conf)
 {
@@ -246,25 +449,10 @@ static int sh_is_https(const request_rec *r)
     return apr_table_get(r->subprocess_env, "HTTPS") != NULL;
 }
 
-/* At most one oversize warning a second per process: an attacker who can
- * grow the environment (SetEnvIf capturing a header) must not be able to
- * flood the error log; the rest go to debug. */
-static int sh_oversize_log_level(void)
-{
-    static apr_time_t last_second;
-    apr_time_t now = apr_time_sec(apr_time_now());
-
-    if (now != last_second) {
-        last_second = now;
-        return APLOG_WARNING;
-    }
-    return APLOG_DEBUG;
-}
-
 static void sh_log_omitted(request_rec *r, const sh_envvars *ev,
                            apr_size_t ceiling)
 {
-    int level = sh_oversize_log_level();
+    int level = sh_warn_level();
 
     if (APLOG_R_IS_LEVEL(r, level)) {
         const char *names = ev->omitted[0];
@@ -281,56 +469,435 @@ static void sh_log_omitted(request_rec *r, const sh_envvars *ev,
     }
 }
 
-static void sh_set_trustworthy_forwarded(request_rec *r, apr_table_t *out,
-                                         int https)
+/* The host (and non-default port) Apache served, as UseCanonicalName
+ * decides. Compared with the default of the connection Apache served, not
+ * of the scheme reported: behind a TLS terminator the client's https
+ * request arrives on port 80, and "host:80" would be wrong for it. */
+static const char *sh_served_host(request_rec *r)
 {
     apr_port_t port = ap_get_server_port(r);
     const char *host = ap_get_server_name_for_url(r);
 
-    /* Compared with the default of the connection Apache served, not of
-     * the scheme reported: behind a TLS terminator the client's https
-     * request arrives on port 80, and "host:80" would be wrong for it. */
     if (port != ap_default_port(r)) {
         host = apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
     }
-    /* Express takes the left-most value; one value leaves no room for a
-     * client-chosen one. */
-    apr_table_setn(out, "X-Forwarded-Proto", https ? "https" : "http");
-    apr_table_setn(out, "X-Forwarded-Host", host);
-    apr_table_setn(out, "X-Forwarded-For", r->useragent_ip);
+    return host;
 }
 
-static void sh_log_added(request_rec *r, int https, const sh_envvars *ev)
+static void sh_send_trustworthy_forwarded(request_rec *r, apr_table_t *out,
+                                          sh_sent *sent, int https,
+                                          const char *client,
+                                          const sh_upstream_sent *up)
+{
+    sh_send_forwarded(out, sent, "X-Forwarded-Proto", "x-forwarded-proto",
+                      up && up->xf_proto ? up->xf_proto
+                                         : https ? "https" : "http");
+    sh_send_forwarded(out, sent, "X-Forwarded-Host", "x-forwarded-host",
+                      up && up->xf_host ? up->xf_host : sh_served_host(r));
+    sh_send_forwarded(out, sent, "X-Forwarded-For", "x-forwarded-for",
+                      up && up->xf_for ? up->xf_for : client);
+}
+
+/* One debug line per proxied request: which secure headers were added
+ * and their sizes, never their values. */
+static void sh_log_added(request_rec *r, int https, const char *client,
+                         const sh_envvars *ev, const char *env_value,
+                         const char *how)
 {
     const char *address = "";
+    const char *env;
 
-    if (r->useragent_ip && *r->useragent_ip) {
+    if (client && *client) {
         address = apr_psprintf(r->pool, SECURE_HEADERS_CLIENT_ADDRESS
                                " (%" APR_SIZE_T_FMT " bytes), ",
-                               strlen(r->useragent_ip));
+                               strlen(client));
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "added %s%s%s (%" APR_SIZE_T_FMT " bytes, %d variable(s), %"
-                  APR_SIZE_T_FMT " bytes raw)",
+    if (ev) {
+        env = apr_psprintf(r->pool, "%s (%" APR_SIZE_T_FMT " bytes, %d "
+                           "variable(s), %" APR_SIZE_T_FMT " bytes raw)",
+                           ev->value ? SECURE_HEADERS_ENVVARS
+                                     : "no " SECURE_HEADERS_ENVVARS,
+                           ev->value_len, ev->count, ev->raw_len);
+    }
+    else {
+        env = env_value ? apr_psprintf(r->pool, SECURE_HEADERS_ENVVARS
+                                       " (%" APR_SIZE_T_FMT " bytes)",
+                                       strlen(env_value))
+                        : "no " SECURE_HEADERS_ENVVARS;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "added %s%s%s%s",
                   https ? SECURE_HEADERS_PROTO " (5 bytes), " : "", address,
-                  ev->value ? SECURE_HEADERS_ENVVARS
-                            : "no " SECURE_HEADERS_ENVVARS,
-                  ev->value_len, ev->count, ev->raw_len);
+                  env, how);
+}
+
+/* --- where the request goes -------------------------------------------- */
+
+/* The URL mod_proxy sends the request to. Before 2.4.58 (give or take)
+ * mod_proxy_balancer did not write the member into r->filename, only into
+ * the handler's own copy; BALANCER_WORKER_NAME has it. */
+static const char *sh_backend_url(request_rec *r)
+{
+    const char *url = r->filename + 6;
+
+    if (!strncasecmp(url, "balancer://", 11)) {
+        const char *member = apr_table_get(r->subprocess_env,
+                                           "BALANCER_WORKER_NAME");
+        const char *path = strchr(url + 11, '/');
+
+        if (member) {
+            url = apr_pstrcat(r->pool, member, path ? path : "", NULL);
+        }
+    }
+    return url;
+}
+
+static int sh_scheme_is(const char *url, apr_size_t len, const char *scheme)
+{
+    return strlen(scheme) == len && !strncasecmp(url, scheme, len);
+}
+
+/* The port a backend URL names, its scheme's default when it names none,
+ * or 0 when the URL has no such shape. Cheap: it runs for every proxied
+ * request, to tell whether the request may come back to this server. */
+static apr_port_t sh_url_port(const char *url)
+{
+    const char *sep = strstr(url, "://"), *host, *end, *at, *colon = NULL;
+    apr_size_t slen;
+    apr_port_t port = 0;
+
+    if (sep == NULL) {
+        return 0;
+    }
+    slen = (apr_size_t)(sep - url);
+    host = sep + 3;
+    end = host + strcspn(host, "/?#");
+    for (at = end; at > host; at--) {
+        if (at[-1] == '@') {
+            host = at;
+            break;
+        }
+    }
+    if (*host == '[') {
+        const char *close = memchr(host, ']', (apr_size_t)(end - host));
+
+        if (close && close + 1 < end && close[1] == ':') {
+            colon = close + 1;
+        }
+    }
+    else {
+        colon = memchr(host, ':', (apr_size_t)(end - host));
+    }
+    if (colon && colon + 1 < end) {
+        const char *d;
+        unsigned v = 0;
+
+        for (d = colon + 1; d < end && apr_isdigit(*d) && v < 65536; d++) {
+            v = v * 10 + (unsigned)(*d - '0');
+        }
+        return d == end && v < 65536 ? (apr_port_t)v : 0;
+    }
+    if (sh_scheme_is(url, slen, "http") || sh_scheme_is(url, slen, "ws")
+        || sh_scheme_is(url, slen, "h2c")) {
+        port = 80;
+    }
+    else if (sh_scheme_is(url, slen, "https") || sh_scheme_is(url, slen, "wss")
+             || sh_scheme_is(url, slen, "h2")) {
+        port = 443;
+    }
+    return port;
+}
+
+static int sh_url_is_tls(const char *url)
+{
+    return !strncasecmp(url, "https:", 6) || !strncasecmp(url, "wss:", 4)
+           || !strncasecmp(url, "h2:", 3);
+}
+
+static int sh_preserves_host(request_rec *r)
+{
+    const proxy_dir_conf *pconf;
+
+    if (sh_proxy_module == NULL) {
+        return 0;
+    }
+    pconf = ap_get_module_config(r->per_dir_config, sh_proxy_module);
+    return pconf && pconf->preserve_host;
+}
+
+/* The Host mod_proxy_http sends, derived as ap_proxy_create_hdrbrgd does:
+ * httpd 2.4.58 and later put it into the table before the proxy fixups
+ * hook, earlier versions write it straight into the brigade, so the table
+ * alone cannot tell. */
+static const char *sh_http_authority(request_rec *r, apr_table_t *out,
+                                     const apr_uri_t *uri)
+{
+    const char *host;
+
+    if (sh_preserves_host(r)) {
+        host = apr_table_get(out, "Host");
+        return host ? host : r->server->server_hostname;
+    }
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 129)
+    /* What another proxy fixup may have put there is what is sent. */
+    host = apr_table_get(out, "Host");
+    if (host) {
+        return host;
+    }
+#endif
+    if (uri->hostname == NULL) {
+        return NULL;
+    }
+    host = ap_strchr_c(uri->hostname, ':')
+           ? apr_pstrcat(r->pool, "[", uri->hostname, "]", NULL)
+           : uri->hostname;
+    if (uri->port_str && uri->port != DEFAULT_HTTP_PORT) {
+        host = apr_pstrcat(r->pool, host, ":", uri->port_str, NULL);
+    }
+    return host;
+}
+
+/* The :authority mod_proxy_http2 sends. */
+static const char *sh_h2_authority(request_rec *r, const apr_uri_t *uri)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (sh_preserves_host(r)) {
+        return host ? host : r->hostname;
+    }
+    if (uri->hostname == NULL) {
+        return NULL;
+    }
+    if (!ap_strchr_c(uri->hostname, ':') && uri->port
+        && apr_uri_port_of_scheme(strcmp(uri->scheme, "h2") ? "http"
+                                                            : "https")
+           != uri->port) {
+        return apr_psprintf(r->pool, "%s:%d", uri->hostname, uri->port);
+    }
+    return uri->hostname;
+}
+
+/* host[:port] of a backend URL, normalised, the port always written. */
+static const char *sh_url_authority(request_rec *r, const char *url)
+{
+    apr_uri_t uri;
+    apr_port_t port = sh_url_port(url);
+    char *host;
+
+    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS
+        || uri.hostname == NULL || port == 0) {
+        return NULL;
+    }
+    host = apr_pstrdup(r->pool, uri.hostname);
+    ap_str_tolower(host);
+    return apr_psprintf(r->pool, ap_strchr_c(host, ':') ? "[%s]:%u" : "%s:%u",
+                        host, (unsigned)port);
+}
+
+/* @method, @authority, @path and @query of the request as the backend
+ * receives it; 0 when the URL cannot be understood. These are the only
+ * covered values that do not come through httpd's header parser or from
+ * this module (base64, addresses), so the only ones that could hold a line
+ * break, which would make the signature base ambiguous. */
+static int sh_request_components(request_rec *r, apr_table_t *out,
+                                 const char *url, int h2,
+                                 sh_component c[4])
+{
+    apr_uri_t uri;
+    const char *authority;
+    const char *path, *query;
+    int i;
+
+    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
+        return 0;
+    }
+    authority = h2 ? sh_h2_authority(r, &uri)
+                   : sh_http_authority(r, out, &uri);
+    if (authority == NULL) {
+        return 0;
+    }
+    authority = sh_authority_normalize(r->pool, authority,
+                                       sh_url_is_tls(url));
+    path = uri.path && *uri.path ? uri.path : "/";
+    query = uri.query ? apr_pstrcat(r->pool, "?", uri.query, NULL) : "?";
+    c[0].name = "@method";
+    c[0].value = r->method;
+    c[1].name = "@authority";
+    c[1].value = authority;
+    c[2].name = "@path";
+    c[2].value = path;
+    c[3].name = "@query";
+    c[3].value = query;
+    for (i = 0; i < 4; i++) {
+        if (strpbrk(c[i].value, "\r\n")) {
+            return 0;
+        }
+        c[i].name_len = strlen(c[i].name);
+        c[i].value_len = strlen(c[i].value);
+    }
+    return 1;
+}
+
+/* --- signing ----------------------------------------------------------- */
+
+/* Signs request components c[0..n) with key: the Signature-Input member
+ * (input_prefix and the parameters) and the signature (sig_prefix and
+ * ":base64:"); 0 when signing failed. */
+static int sh_sign_components(request_rec *r, const sh_key *key,
+                              const sh_component *c, int n, int lifetime,
+                              const char *target, const char *input_prefix,
+                              const char *sig_prefix, const char **input,
+                              const char **signature)
+{
+    apr_int64_t created = (apr_int64_t)apr_time_sec(apr_time_now());
+    char nonce[SH_NONCE_LEN + 1];
+
+    return sh_nonce(nonce)
+           && sh_sig_sign(r->pool, key, c, n, created, created + lifetime,
+                          nonce, target, input_prefix, sig_prefix, input,
+                          signature);
+}
+
+/* Appends components to "all": first the request's own, then what was
+ * sent; "extra" (the self proof) goes between the secure headers and
+ * X-Forwarded-*. */
+static int sh_covered(sh_component *all, const sh_component req[4],
+                      const sh_sent *sent, const sh_component *extra)
+{
+    int n = 0, i;
+
+    for (i = 0; i < 4; i++) {
+        all[n++] = req[i];
+    }
+    for (i = 0; i < sent->nsecure; i++) {
+        all[n++] = sent->secure[i];
+    }
+    if (extra) {
+        all[n++] = *extra;
+    }
+    for (i = 0; i < sent->nforwarded; i++) {
+        all[n++] = sent->forwarded[i];
+    }
+    for (i = 0; i < n; i++) {
+        if (all[i].name_len == 0) {
+            all[i].name_len = strlen(all[i].name);
+        }
+        if (all[i].value_len == 0) {
+            all[i].value_len = strlen(all[i].value);
+        }
+    }
+    return n;
+}
+
+/*
+ * A request that may come back to this server (its backend's port is one
+ * this server listens on) carries the server's proof that it is its own:
+ * an HMAC signature by the instance's key, which never leaves the server,
+ * over the request and the headers sent, in a "!~" header (a dictionary:
+ * input=<signature parameters>, sig=:<signature>:). When it comes back,
+ * sh_upstream.c verifies it and remembers its nonce, so that a backend
+ * that saw it can neither change nor replay it.
+ */
+static int sh_send_self_proof(request_rec *r, apr_table_t *out,
+                              const char *url, const sh_component req[4],
+                              sh_sent *sent, int lifetime,
+                              sh_component *proof)
+{
+    sh_component all[SH_SIG_MAX_COMPONENTS];
+    const char *input, *sig, *value, *target;
+    int n = sh_covered(all, req, sent, NULL);
+
+    /* The authority of the connection, whatever Host says: where the
+     * proof comes back it must name that server's own address or names,
+     * so that a backend that was sent it cannot use it anywhere else. */
+    target = sh_url_authority(r, url);
+    if (target == NULL || sh_keyid_check(target) != NULL
+        || !sh_sign_components(r, sh_instance_key(), all, n, lifetime,
+                               target, "input=", "sig=", &input, &sig)) {
+        return 0;
+    }
+    value = apr_pstrcat(r->pool, input, ", ", sig, NULL);
+    apr_table_addn(out, SECURE_HEADERS_SELF, value);
+    proof->name = "!~secure-headers-self";
+    proof->name_len = sizeof("!~secure-headers-self") - 1;
+    proof->value = value;
+    proof->value_len = strlen(value);
+    return 1;
+}
+
+/* The signature of SPEC point 6, in its own member of Signature-Input and
+ * Signature; members with other labels (a client's own signatures) stay. */
+static int sh_send_signature(request_rec *r, apr_table_t *out,
+                             const sh_key *key, const sh_component req[4],
+                             const sh_sent *sent, const sh_component *proof,
+                             int lifetime)
+{
+    sh_component all[SH_SIG_MAX_COMPONENTS];
+    const char *input, *sig;
+    int n = sh_covered(all, req, sent, proof);
+
+    if (!sh_sign_components(r, key, all, n, lifetime, NULL,
+                            SH_SIG_LABEL "=", SH_SIG_LABEL "=", &input,
+                            &sig)) {
+        return 0;
+    }
+    apr_table_addn(out, "Signature-Input", input);
+    apr_table_addn(out, "Signature", sig);
+    return 1;
+}
+
+/* Drops members labelled secure-headers that a RequestHeader rule may
+ * have put into the request: the one signature sent is the module's. */
+static void sh_strip_signature_members(request_rec *r, apr_table_t *out)
+{
+    static const char *const names[] = { "Signature", "Signature-Input" };
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        const char *v = apr_table_get(out, names[i]);
+        const char *rest;
+
+        if (v == NULL) {
+            continue;
+        }
+        rest = sh_sf_dict_without(r->pool, v, SH_SIG_LABEL);
+        if (rest == NULL || *rest == '\0') {
+            apr_table_unset(out, names[i]);
+        }
+        else {
+            apr_table_setn(out, names[i], rest);
+        }
+    }
+}
+
+/* --- adding the secure headers ----------------------------------------- */
+
+/* Fail closed: when a signature or proof that should be there cannot be
+ * made, the backend gets no secure header at all, which a verifier
+ * refuses, rather than unsigned ones it might take. */
+static void sh_fail_closed(request_rec *r, apr_table_t *out, const char *why)
+{
+    sh_strip_secure_headers(out);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s: sending the request "
+                  "without secure headers", why);
 }
 
 /*
  * Replaces every "!~" header in "out" (a RequestHeader rule, a stale copy
  * carried across an internal redirect, a merged trailer) with the module's
  * own, so each forwarded request carries exactly one copy of each secure
- * header, computed for that request.
+ * header, computed for that request, or passed on from a trusted upstream
+ * server (SecureHeadersUpstreamValues Pass).
  */
-static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
+static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
 {
     const sh_dir_conf *conf;
-    sh_env_filter filter;
-    sh_envvars ev;
-    apr_size_t ceiling;
-    int https;
+    const sh_upstream_sent *up = NULL;
+    const sh_key *key;
+    const char *url, *client;
+    sh_envvars ev, *evp = NULL;
+    sh_sent sent;
+    sh_component req[4], proof;
+    int https, self, lifetime;
 
     sh_strip_secure_headers(out);
 
@@ -338,28 +905,136 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
     if (!sh_enabled_for(r, conf)) {
         return;
     }
-    ceiling = sh_env_ceiling(conf);
+    if (conf->upstream_values != SH_UPSTREAM_RECOMPUTE) {
+        up = sh_upstream_values_of(r);
+    }
+    sent.nsecure = sent.nforwarded = 0;
+    if (up) {
+        https = up->proto != NULL;
+        client = up->client_address;
+        if (up->proto) {
+            sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
+                    up->proto, 0);
+        }
+        if (client) {
+            sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
+                    "!~passenger-client-address", client, 0);
+        }
+        if (up->envvars) {
+            sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
+                    up->envvars, 0);
+        }
+    }
+    else {
+        apr_size_t ceiling = sh_env_ceiling(conf);
+        sh_env_filter filter = sh_filter_of(conf);
 
-    https = sh_is_https(r);
-    if (https) {
-        apr_table_addn(out, SECURE_HEADERS_PROTO, "https");
-    }
-    if (r->useragent_ip && *r->useragent_ip) {
-        apr_table_addn(out, SECURE_HEADERS_CLIENT_ADDRESS, r->useragent_ip);
-    }
-    filter = sh_filter_of(conf);
-    sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
-    if (ev.value) {
-        apr_table_addn(out, SECURE_HEADERS_ENVVARS, ev.value);
-    }
-    if (ev.omitted_count) {
-        sh_log_omitted(r, &ev, ceiling);
+        https = sh_is_https(r);
+        client = r->useragent_ip;
+        if (https) {
+            sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
+                    "https", 5);
+        }
+        if (client && *client) {
+            sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
+                    "!~passenger-client-address", client, 0);
+        }
+        sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
+        evp = &ev;
+        if (ev.value) {
+            sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
+                    ev.value, ev.value_len);
+        }
+        if (ev.omitted_count) {
+            sh_log_omitted(r, &ev, ceiling);
+        }
     }
     if (conf->xforwarded == 1) {
-        sh_set_trustworthy_forwarded(r, out, https);
+        sh_send_trustworthy_forwarded(r, out, &sent, https, client, up);
+    }
+
+    key = conf->sign_off == 1 ? NULL : conf->sign_key;
+    url = sh_backend_url(r);
+    /* A unix socket is never this server. */
+    self = sh_port_is_ours(sh_url_port(url))
+           && apr_table_get(r->notes, "uds_path") == NULL;
+    if (key || self) {
+        lifetime = conf->sign_lifetime == SH_UNSET ? SH_DEFAULT_SIGN_LIFETIME
+                                                   : conf->sign_lifetime;
+        if (h2 && conf->xforwarded == 1) {
+            /* mod_proxy_http2 appends its own X-Forwarded-* after this
+             * hook: what it sends cannot be signed. */
+            sent.nforwarded = 0;
+        }
+        if (!sh_request_components(r, out, url, h2, req)) {
+            sh_fail_closed(r, out, "cannot sign: the backend URL is not "
+                           "understood");
+            return;
+        }
+        if (self && !sh_send_self_proof(r, out, url, req, &sent, lifetime,
+                                        &proof)) {
+            sh_fail_closed(r, out, "cannot make the self proof");
+            return;
+        }
+        if (key) {
+            sh_strip_signature_members(r, out);
+            if (!sh_send_signature(r, out, key, req, &sent,
+                                   self ? &proof : NULL, lifetime)) {
+                sh_fail_closed(r, out, "signing failed");
+                return;
+            }
+        }
     }
     if (APLOGrdebug(r)) {
-        sh_log_added(r, https, &ev);
+        sh_log_added(r, https, client, evp, up ? up->envvars : NULL,
+                     apr_psprintf(r->pool, "%s%s%s%s", up ? "; passed on "
+                                  "from the upstream server" : "",
+                                  self ? "; with the self proof" : "",
+                                  key ? "; signed with key " : "",
+                                  key ? key->keyid : ""));
+    }
+}
+
+/* The names a Connection header lists, split as mod_proxy splits them:
+ * on commas, semicolons and white space (ap_get_token). */
+static int sh_add_connection_names(void *names, const char *key,
+                                   const char *val)
+{
+    apr_array_header_t *list = names;
+
+    (void)key;
+    do {
+        while (*val == ',' || *val == ';') {
+            val++;
+        }
+        *(const char **)apr_array_push(list) = ap_get_token(list->pool,
+                                                            &val, 0);
+    } while (*val);
+    return 1;
+}
+
+/*
+ * httpd up to 2.4.53 runs this hook before mod_proxy removes the headers
+ * that the client's Connection header names (2.4.54 moved that removal
+ * first, for CVE-2022-31813), so "Connection: close;!~Passenger-Proto" or,
+ * with SecureHeadersXForwarded, "Connection: X-Forwarded-For" would delete
+ * what this module is about to add. A Connection header still in the copy
+ * means that order: do mod_proxy's removal now, as later releases do; its
+ * own later pass then finds nothing to remove.
+ */
+static void sh_clear_connection(request_rec *r, apr_table_t *out)
+{
+    apr_array_header_t *names;
+    int i;
+
+    if (apr_table_get(out, "Connection") == NULL) {
+        return;
+    }
+    names = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_table_do(sh_add_connection_names, names, out, "Connection", NULL);
+    apr_table_unset(out, "Connection");
+    for (i = 0; i < names->nelts; i++) {
+        apr_table_unset(out, APR_ARRAY_IDX(names, i, const char *));
     }
 }
 
@@ -367,15 +1042,19 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out)
  * mod_proxy's fixups hook, run by mod_proxy_http (http, https, ws, wss,
  * unix sockets, balancer members of those) inside ap_proxy_create_hdrbrgd:
  * r->headers_in is then the copy about to be sent, already cleared of
- * hop-by-hop headers, and every environment writer has run, including
- * mod_proxy's own (BALANCER_*).
+ * hop-by-hop headers (since 2.4.54; sh_clear_connection before), and
+ * every environment writer has run, including mod_proxy's own (BALANCER_*).
+ * So does mod_proxy_wstunnel where it tunnels ws:// itself (before 2.4.47,
+ * or with ProxyWebsocketFallbackToProxyHttp Off).
  */
 static int sh_proxy_fixup(request_rec *r)
 {
     /* Forward proxying sends requests to arbitrary hosts: never leak the
      * environment there. */
-    if (r->proxyreq == PROXYREQ_REVERSE) {
-        sh_apply_secure_headers(r, r->headers_in);
+    if (r->proxyreq == PROXYREQ_REVERSE && r->filename
+        && !strncmp(r->filename, "proxy:", 6)) {
+        sh_clear_connection(r, r->headers_in);
+        sh_apply_secure_headers(r, r->headers_in, 0);
     }
     else {
         sh_strip_secure_headers(r->headers_in);
@@ -430,7 +1109,7 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     if (len <= ceiling) {
         return 0;
     }
-    ap_log_rerror(APLOG_MARK, sh_oversize_log_level(), 0, r,
+    ap_log_rerror(APLOG_MARK, sh_warn_level(), 0, r,
                   "%s would be %" APR_SIZE_T_FMT " bytes, more than "
                   "SecureHeadersEnvMaxSize (%" APR_SIZE_T_FMT "): refusing "
                   "the request (SecureHeadersEnvOversize Reject)",
@@ -448,16 +1127,40 @@ static int sh_fixups(request_rec *r)
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
     if (conf->oversize == SH_OVERSIZE_REJECT && sh_enabled_for(r, conf)
+        && sh_upstream_values_of(r) == NULL
         && sh_environment_too_large(r, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (sh_bypasses_proxy_fixups(target)) {
-        sh_apply_secure_headers(r, r->headers_in);
+        sh_apply_secure_headers(r, r->headers_in, 1);
     }
     return DECLINED;
 }
 
 /* --- start-up ---------------------------------------------------------- */
+
+static int sh_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    sh_upstream_pre_config(pconf);
+    return OK;
+}
+
+static int sh_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    sh_proxy_module = ap_find_linked_module("mod_proxy.c");
+    return sh_upstream_post_config(pconf, s);
+}
+
+static void sh_child_init(apr_pool_t *p, server_rec *s)
+{
+    sh_upstream_child_init(p, s);
+}
 
 static void sh_register_hooks(apr_pool_t *p)
 {
@@ -475,7 +1178,12 @@ static void sh_register_hooks(apr_pool_t *p)
     };
 
     (void)p;
-    ap_hook_post_read_request(sh_refuse_forged_headers, NULL, later_readers,
+    ap_hook_pre_config(sh_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(sh_check_upstream_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
+    ap_hook_post_config(sh_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(sh_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(sh_judge_request, NULL, later_readers,
                               APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(sh_fixups, env_writers, NULL, APR_HOOK_REALLY_LAST);
     /* An optional hook, registered by name: the module loads and refuses
@@ -526,6 +1234,41 @@ static const command_rec sh_cmds[] = {
                   "server knows to be true, so that frameworks trusting the "
                   "proxy (Express's 'trust proxy') cannot be fooled by a "
                   "client; Off (default) leaves them to mod_proxy."),
+    AP_INIT_TAKE13("SecureHeadersSignKey", sh_set_sign_key, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "keyid algorithm file: sign every request that gets "
+                   "secure headers with an RFC 9421 HTTP Message Signature "
+                   "(label secure-headers) that backends on other hosts can "
+                   "verify. algorithm is hmac-sha256 (file: the secret, at "
+                   "least 32 bytes), ed25519 or ecdsa-p256-sha256 (file: a "
+                   "PEM private key); the file is read once at start-up and "
+                   "must be readable by its owner only. None: do not sign "
+                   "in this scope."),
+    AP_INIT_TAKE1("SecureHeadersSignLifetime", sh_set_sign_lifetime, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Seconds a signature stays valid (its expires parameter "
+                  "is created plus this); default 60, at most 86400."),
+    AP_INIT_ITERATE("SecureHeadersUpstream", sh_add_upstream, NULL,
+                    RSRC_CONF,
+                    "Servers in front of this one whose secure headers are "
+                    "believed instead of refused: IPv4/IPv6 addresses or "
+                    "CIDR blocks of the connection's peer (never a header), "
+                    "or key=ID for requests signed with the key of "
+                    "SecureHeadersUpstreamKey ID. Lists add up from server "
+                    "to virtual host."),
+    AP_INIT_TAKE3("SecureHeadersUpstreamKey", sh_set_upstream_key, NULL,
+                  RSRC_CONF,
+                  "keyid algorithm file: a key an upstream server signs "
+                  "with (hmac-sha256: the shared secret; ed25519 or "
+                  "ecdsa-p256-sha256: its PEM public key), for "
+                  "SecureHeadersUpstream key=keyid."),
+    AP_INIT_TAKE1("SecureHeadersUpstreamValues", sh_set_upstream_values, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "For requests from an upstream server: Pass (default) "
+                  "forwards the secure headers it sent (what it saw: the "
+                  "real client address and protocol), re-signed when this "
+                  "server signs; Recompute drops them and sends this "
+                  "server's own."),
     AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
 };
 
@@ -533,8 +1276,8 @@ AP_DECLARE_MODULE(secure_headers) = {
     STANDARD20_MODULE_STUFF,
     sh_create_dir_conf,
     sh_merge_dir_conf,
-    NULL,
-    NULL,
+    sh_create_srv_conf,
+    sh_merge_srv_conf,
     sh_cmds,
     sh_register_hooks,
 #ifdef AP_MODULE_FLAG_NONE

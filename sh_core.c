@@ -40,30 +40,67 @@ int sh_token_list_names_secure(const char *list)
     return 0;
 }
 
-const char *sh_find_forbidden_header(const apr_table_t *headers)
+int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
 {
     const apr_array_header_t *arr = apr_table_elts(headers);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     int i;
 
+    out->secure = NULL;
+    out->connection = NULL;
+    out->signature = 0;
     for (i = 0; i < arr->nelts; i++) {
         const char *key = e[i].key;
 
         if (key == NULL) {
             continue;
         }
-        if (sh_is_secure_name(key)) {
-            return key;
-        }
-        /* Only the Connection header can make a proxy drop other headers;
-         * checking the first letter keeps the common case to one compare. */
-        if ((key[0] == 'C' || key[0] == 'c') && e[i].val
-            && strcasecmp(key, "Connection") == 0
-            && sh_token_list_names_secure(e[i].val)) {
-            return key;
+        /* One compare of the first letter settles almost every header. */
+        switch (key[0]) {
+        case '!':
+            if (key[1] == '~' && out->secure == NULL) {
+                out->secure = key;
+            }
+            break;
+        /* Only the Connection header can make a proxy drop other headers. */
+        case 'C':
+        case 'c':
+            if (out->connection == NULL && e[i].val
+                && strcasecmp(key, "Connection") == 0
+                && sh_token_list_names_secure(e[i].val)) {
+                out->connection = key;
+            }
+            break;
+        case 'S':
+        case 's':
+            if (strncasecmp(key, "Signature", 9) == 0
+                && (key[9] == '\0' || strcasecmp(key + 9, "-Input") == 0)) {
+                out->signature = 1;
+            }
+            break;
         }
     }
-    return NULL;
+    return out->secure || out->connection || out->signature;
+}
+
+const char *sh_find_forbidden_header(const apr_table_t *headers)
+{
+    sh_header_scan scan;
+
+    sh_scan_headers(headers, &scan);
+    /* In table order: the earlier of the two. */
+    if (scan.secure && scan.connection) {
+        const apr_array_header_t *arr = apr_table_elts(headers);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        int i;
+
+        for (i = 0; i < arr->nelts; i++) {
+            if (e[i].key == scan.secure || e[i].key == scan.connection) {
+                return e[i].key;
+            }
+        }
+    }
+    return scan.secure ? scan.secure : scan.connection;
 }
 
 int sh_strip_secure_headers(apr_table_t *headers)
@@ -416,6 +453,66 @@ char *sh_base64_encode(char *dst, const unsigned char *src, apr_size_t n)
     }
 #endif
     return sh_base64_encode_portable(dst, src, n);
+}
+
+static int sh_b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+long sh_base64_decode(unsigned char *dst, apr_size_t max, const char *src,
+                      apr_size_t len)
+{
+    apr_size_t i, o = 0;
+
+    if (len % 4) {
+        return -1;
+    }
+    for (i = 0; i < len; i += 4) {
+        int v[4], k, pad = 0;
+        apr_uint32_t bits = 0;
+
+        for (k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)src[i + k];
+
+            /* '=' only at the very end: "xx==" or "xxx=". */
+            if (c == '=' && i + 4 == len && k >= 2
+                && (k == 3 || src[i + 3] == '=')) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            v[k] = sh_b64_value(c);
+            if (v[k] < 0 || pad) {
+                return -1;
+            }
+        }
+        bits = ((apr_uint32_t)v[0] << 18) | ((apr_uint32_t)v[1] << 12)
+               | ((apr_uint32_t)v[2] << 6) | (apr_uint32_t)v[3];
+        if ((pad == 1 && (bits & 0xff)) || (pad == 2 && (bits & 0xffff))) {
+            return -1;              /* padding bits must be zero */
+        }
+        if (o + 3 - pad > max) {
+            return -1;
+        }
+        dst[o++] = (unsigned char)(bits >> 16);
+        if (pad < 2) {
+            dst[o++] = (unsigned char)(bits >> 8);
+        }
+        if (pad < 1) {
+            dst[o++] = (unsigned char)bits;
+        }
+    }
+    return (long)o;
 }
 
 /* --- the environment --------------------------------------------------- */

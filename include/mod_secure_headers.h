@@ -7,7 +7,7 @@
 #ifndef MOD_SECURE_HEADERS_H
 #define MOD_SECURE_HEADERS_H
 
-#define SECURE_HEADERS_VERSION "1.0.0"
+#define SECURE_HEADERS_VERSION "1.1.0"
 
 /* Every header whose name starts with this prefix belongs to the web
  * server: clients may not send one, and only this module forwards one. */
@@ -16,6 +16,10 @@
 #define SECURE_HEADERS_PROTO           "!~Passenger-Proto"
 #define SECURE_HEADERS_CLIENT_ADDRESS  "!~Passenger-Client-Address"
 #define SECURE_HEADERS_ENVVARS         "!~Passenger-Envvars"
+
+/* The server's proof, on a request it sends to one of its own ports, that
+ * the request is its own (see SecureHeadersUpstream). */
+#define SECURE_HEADERS_SELF            "!~Secure-Headers-Self"
 
 /* A request environment variable that, when set to anything, keeps the
  * module from adding secure headers to that request (like no-gzip for

@@ -21,6 +21,17 @@ static inline int sh_is_secure_name(const char *name)
  * remove a header the module adds). NULL when the table is clean. */
 const char *sh_find_forbidden_header(const apr_table_t *headers);
 
+/* What a request's headers hold that concerns this module. */
+typedef struct {
+    const char *secure;         /* the first "!~" name, or NULL */
+    const char *connection;     /* a Connection header naming one, or NULL */
+    int signature;              /* a Signature or Signature-Input header */
+} sh_header_scan;
+
+/* One pass over the table; returns nonzero when any field of *out is set,
+ * so that the common request costs a single compare per header. */
+int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out);
+
 /* True when a comma/space separated token list names a "!~" header. */
 int sh_token_list_names_secure(const char *list);
 
@@ -77,6 +88,13 @@ char *sh_base64_encode_portable(char *dst, const unsigned char *src,
  * benchmarks; NULL when this CPU lacks it. */
 char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
                             apr_size_t n);
+
+/* Strict decoding of the standard alphabet with '=' padding (len a
+ * multiple of 4, no whitespace, zero padding bits). Returns the number of
+ * bytes written, or -1 when the text is not such base64 or needs more than
+ * max bytes. */
+long sh_base64_decode(unsigned char *dst, apr_size_t max, const char *src,
+                      apr_size_t len);
 
 typedef struct {
     const char *value;      /* NUL-terminated base64; "" when the environment

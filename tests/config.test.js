@@ -455,10 +455,25 @@ SetEnv APP_ENV production
     assert.deepEqual(rawValues(x.json, 'X-Forwarded-Host'), ['evil.example, on.example']);
     assert.deepEqual(rawValues(x.json, 'X-Forwarded-For'), ['6.6.6.6, 127.0.0.1']);
   });
+
+  // httpd up to 2.4.53 removes the headers a Connection header names only
+  // after mod_proxy's fixups hook, where the module sets these: the module
+  // does that removal first there (sh_clear_connection).
+  test('SecureHeadersXForwarded On: a client Connection header naming X-Forwarded-* removes none of them', async () => {
+    for (const conn of ['X-Forwarded-Proto, X-Forwarded-Host, X-Forwarded-For, close',
+      'close;X-Forwarded-Proto;X-Forwarded-Host;X-Forwarded-For']) {
+      const r = await get(ap.port, '/page', { headers: { Host: 'on.example', Connection: conn, 'X-Forwarded-For': '6.6.6.6' } });
+      assert.equal(r.status, 200, conn);
+      assert.deepEqual(rawValues(r.json, 'X-Forwarded-Proto'), ['http'], conn);
+      assert.deepEqual(rawValues(r.json, 'X-Forwarded-Host'), ['on.example'], conn);
+      assert.deepEqual(rawValues(r.json, 'X-Forwarded-For'), ['127.0.0.1'], conn);
+      assert.deepEqual(h.secureHeaders(r.json), HDRS, conn);
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------
-describe('LogLevel secure_headers:debug', () => {
+describe('LogLevel secure_headers:debug', h.needFor({ tls: true }), () => {
   let be; let ap;
   const SECRET = 'zz-top-secret-zz';
 

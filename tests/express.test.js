@@ -51,7 +51,7 @@ function installExpress() {
 }
 
 const SKIP_REASON = installExpress();
-const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
+const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : h.needFor({ tls: true, modules: ['remoteip'] });
 
 // A non-loopback address of this machine, if any: a client there is not
 // trusted by 'loopback', like a real remote client.

@@ -6,6 +6,7 @@ const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const h = require('./lib/harness');
 
 describe('harness helpers (no apache)', () => {
@@ -22,14 +23,74 @@ describe('harness helpers (no apache)', () => {
   });
 
   test('MODULE_PATH and REPO', () => {
-    assert.ok(h.MODULE_PATH.endsWith('/.libs/mod_secure_headers.so'));
-    assert.ok(h.MODULE_PATH.startsWith(h.REPO + '/'));
+    if (process.env.SHTEST_MODULE) assert.equal(h.MODULE_PATH, process.env.SHTEST_MODULE);
+    else assert.equal(h.MODULE_PATH, `${h.REPO}/.libs/mod_secure_headers.so`);
     assert.ok(fs.existsSync(h.REPO + '/tests/lib/harness.js'));
+  });
+
+  test('httpd(): the httpd under test (SHTEST_APACHE), its version, modules and files', () => {
+    const info = h.httpd();
+    assert.equal(info.bin, process.env.SHTEST_APACHE || '/usr/sbin/apache2');
+    const v = spawnSync(info.bin, ['-v'], { encoding: 'utf8' }).stdout;
+    assert.match(v, new RegExp(`^Server version: Apache/${info.version.replace(/\./g, '\\.')} `, 'm'));
+    assert.ok(fs.existsSync(`${info.modulesDir}/mod_proxy.so`), info.modulesDir);
+    assert.ok(fs.existsSync(info.mimeTypes), info.mimeTypes);
+    for (const m of ['proxy', 'proxy_http', 'unixd', 'log_config', `mpm_${info.mpm}`]) assert.ok(h.hasModule(m), m);
+    assert.equal(h.hasModule('no_such_thing'), false);
+    assert.deepEqual(h.needModules(['proxy']), {});
+    assert.deepEqual(h.needModules(['proxy', 'no_such_thing']),
+      { skip: `httpd ${info.version} (${info.bin}) has no mod_no_such_thing` });
+    assert.ok(h.httpdAtLeast(info.version) && h.httpdAtLeast('2.4.0') && !h.httpdAtLeast('2.5.0'));
   });
 
   test('freePort returns a bindable port', async () => {
     const p = await h.freePort();
     assert.ok(Number.isInteger(p) && p > 0 && p < 65536);
+  });
+});
+
+describe('ClientHello server_name (no apache)', () => {
+  // A TLS server that answers with the server_name it received.
+  async function sniServer() {
+    const http2 = require('node:http2');
+    const { certPath, keyPath } = h.ensureCert();
+    const srv = http2.createSecureServer({ key: fs.readFileSync(keyPath), cert: fs.readFileSync(certPath) },
+      (req, res) => res.end(JSON.stringify(req.socket.servername || null)));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    return srv;
+  }
+
+  test('h2request reports the server_name its ClientHello carried, as the server received it', async () => {
+    const srv = await sniServer();
+    try {
+      const r = await h.h2request(srv.address().port, { path: '/sni' });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.sni, JSON.parse(r.body));
+    } finally { srv.close(); }
+  });
+
+  test('h2connect with an explicit servername: the bytes carry it', async () => {
+    const srv = await sniServer();
+    try {
+      const session = h.h2connect(`https://127.0.0.1:${srv.address().port}`, { rejectUnauthorized: false, servername: 'localhost' });
+      const body = await new Promise((resolve, reject) => {
+        session.on('error', reject);
+        const st = session.request({ ':path': '/' });
+        let b = '';
+        st.setEncoding('utf8');
+        st.on('data', (d) => { b += d; });
+        st.on('end', () => resolve(b));
+        st.on('error', reject);
+      });
+      assert.equal(session.sni(), 'localhost');
+      assert.equal(JSON.parse(body), 'localhost');
+      session.close();
+    } finally { srv.close(); }
+  });
+
+  test('clientHelloSni waits for a whole ClientHello and refuses other bytes', () => {
+    assert.equal(h.clientHelloSni(Buffer.from([22, 3, 1, 0, 200, 1, 0])), undefined);
+    assert.throws(() => h.clientHelloSni(Buffer.from('GET / HTTP/1.1\r\n\r\n')), /not a TLS handshake/);
   });
 });
 
@@ -100,11 +161,11 @@ describe('apache + mod_proxy without the module', () => {
       h2: true,
       ipv6: true,
       modules: ['proxy_wstunnel'],
-      vars: { BACKEND: be.url, BACKEND6: be6.url, WSBACKEND: bews.url },
+      vars: { BACKEND: be.url, BACKEND6: be6.url },
       body: [
         'ProxyPass /app/ ${BACKEND}/',
         'ProxyPass /app6/ ${BACKEND6}/',
-        'ProxyPass /ws/ ${WSBACKEND}/ upgrade=websocket',
+        h.websocketProxyPass('/ws/', `${bews.url}/`),
         h.tlsVhost('ProxyPass /app/ ${BACKEND}/'),
       ].join('\n'),
     });
@@ -187,7 +248,7 @@ describe('apache + mod_proxy without the module', () => {
     assert.match(txt, /^HTTP\/1\.1 400 /);
   });
 
-  test('WebSocket upgrade through ProxyPass upgrade=websocket', async () => {
+  test('WebSocket upgrade through ProxyPass upgrade=websocket (ws:// before 2.4.47)', async () => {
     const n = bews.requests.length;
     const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
     assert.equal(w.status, 101);

@@ -8,18 +8,28 @@ const path = require('node:path');
 const net = require('node:net');
 const tls = require('node:tls');
 const http = require('node:http');
+const https = require('node:https');
 const http2 = require('node:http2');
 const crypto = require('node:crypto');
-const { spawn, execFileSync } = require('node:child_process');
+const { Duplex } = require('node:stream');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
 // SHTEST_MODULE: another build of the module (make test-asan builds one).
 const MODULE_PATH = process.env.SHTEST_MODULE || path.join(REPO, '.libs', 'mod_secure_headers.so');
-const APACHE_BIN = process.env.SHTEST_APACHE || '/usr/sbin/apache2';
-const MODULES_DIR = process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules';
-const MODS_AVAILABLE = '/etc/apache2/mods-available';
+// Which httpd: Debian's by default. SHTEST_APACHE names another httpd
+// binary (make test-httpd-versions: one built from source); its shared
+// modules are in SHTEST_MODULES_DIR, by default <HTTPD_ROOT>/modules as
+// `make install` lays them out. Debian's mods-available/*.load files are
+// read only for Debian's module directory.
+const DEBIAN_APACHE = '/usr/sbin/apache2';
+const DEBIAN_MODULES_DIR = '/usr/lib/apache2/modules';
+const APACHE_BIN = process.env.SHTEST_APACHE || DEBIAN_APACHE;
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const KEEP = !!process.env.SHTEST_KEEP; // keep temp dirs for debugging
+// Under a wrapper (valgrind) Apache answers many times slower, its first
+// requests most: the clients' default timeouts stretch by this factor.
+const SLOWDOWN = process.env.SHTEST_APACHE_WRAPPER ? 6 : 1;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Like sleep() but does not keep the process alive (for Promise.race timeouts).
@@ -108,10 +118,18 @@ function makeEcho(req, body) {
   };
 }
 
-function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
+// An echo backend on host (a free port), or on a unix socket (socketPath),
+// over TLS with the test certificate when tls is set. Its url is what
+// ProxyPass takes: http(s)://host:port, or unix:/path|http://localhost.
+function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000, tls: useTls = false, socketPath } = {}) {
   const requests = [];
   const upgraded = new Set();
-  const server = http.createServer({ maxHeaderSize: 16384, keepAlive: true });
+  const options = { maxHeaderSize: 16384, keepAlive: true };
+  if (useTls) {
+    const { certPath, keyPath } = ensureCert();
+    Object.assign(options, { cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) });
+  }
+  const server = (useTls ? https : http).createServer(options);
   server.keepAliveTimeout = keepAliveTimeout;
   server.headersTimeout = Math.max(keepAliveTimeout + 1000, 60000);
 
@@ -162,13 +180,14 @@ function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
+    server.listen(socketPath ? { path: socketPath } : { port: 0, host }, () => {
       server.removeListener('error', reject);
-      const { port } = server.address();
+      const port = socketPath ? undefined : server.address().port;
       resolve({
         host,
         port,
-        url: `http://${urlHost(host)}:${port}`,
+        url: socketPath ? `unix:${socketPath}|http://localhost`
+          : `${useTls ? 'https' : 'http'}://${urlHost(host)}:${port}`,
         requests,
         server,
         close() {
@@ -178,6 +197,36 @@ function startBackend({ host = '127.0.0.1', keepAliveTimeout = 60000 } = {}) {
             if (server.closeAllConnections) server.closeAllConnections();
           });
         },
+      });
+    });
+  });
+}
+
+// A cleartext HTTP/2 (h2c) echo backend, for ProxyPass h2c:// (mod_proxy_http2).
+function startH2cBackend() {
+  return new Promise((resolve) => {
+    const requests = [];
+    const server = http2.createServer();
+    server.on('sessionError', () => {});
+    server.on('stream', (stream, headers, flags, rawHeaders) => {
+      const chunks = [];
+      stream.on('error', () => {});
+      stream.on('data', (c) => chunks.push(c));
+      stream.on('end', () => {
+        const echo = {
+          method: headers[':method'], url: headers[':path'], authority: headers[':authority'],
+          httpVersion: '2.0', rawHeaders: rawHeaders.slice(), headers: Object.assign({}, headers),
+          body: Buffer.concat(chunks).toString('base64'),
+        };
+        requests.push(echo);
+        stream.respond({ ':status': 200, 'content-type': 'application/json' });
+        stream.end(JSON.stringify(echo));
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `h2c://127.0.0.1:${server.address().port}`, requests,
+        close: () => new Promise((r) => { server.close(() => r()); }),
       });
     });
   });
@@ -205,27 +254,163 @@ function ensureCert() {
 }
 
 // ---------------------------------------------------------------------------
+// The httpd under test: what it is, which modules it has, where its files
+// are. Asked of the binary itself (-V, -l) and of its module directory, once.
+// ---------------------------------------------------------------------------
+let httpdCache = null;
+function httpd() {
+  if (httpdCache) return httpdCache;
+  // -V reads a configuration to name the MPM; /dev/null keeps it from
+  // reading the default one (it then fails, after printing everything).
+  const v = spawnSync(APACHE_BIN, ['-V', '-f', '/dev/null'], { encoding: 'utf8', env: apacheEnv() });
+  if (v.error) throw new Error(`cannot run ${APACHE_BIN}: ${v.error.message} (set SHTEST_APACHE)`);
+  const out = v.stdout || '';
+  const define = (name) => { const m = new RegExp(`-D ${name}="([^"]*)"`).exec(out); return m ? m[1] : null; };
+  const ver = /Server version:\s*Apache\/(\d+)\.(\d+)\.(\d+)/.exec(out);
+  if (!ver) throw new Error(`${APACHE_BIN} -V printed no version:\n${out}${v.stderr || ''}`);
+  const mmn = /Module Magic Number:\s*(\d+):(\d+)/.exec(out);
+  const root = define('HTTPD_ROOT') || '/';
+  const l = spawnSync(APACHE_BIN, ['-l'], { encoding: 'utf8', env: apacheEnv() });
+  // "Compiled in modules:" then one source file a line: mod_unixd.c, event.c
+  const builtin = new Set((l.stdout || '').split('\n').map((x) => x.trim()).filter((x) => /\.c$/.test(x)));
+  const modulesDir = process.env.SHTEST_MODULES_DIR
+    || (APACHE_BIN === DEBIAN_APACHE ? DEBIAN_MODULES_DIR : path.join(root, 'modules'));
+  let shared = new Set();
+  try {
+    shared = new Set(fs.readdirSync(modulesDir).filter((f) => /^mod_.*\.so$/.test(f)).map((f) => f.slice(4, -3)));
+  } catch (_) { /* no such directory: no shared modules */ }
+  const typesRel = define('AP_TYPES_CONFIG_FILE') || 'conf/mime.types';
+  const ownTypes = path.isAbsolute(typesRel) ? typesRel : path.join(root, typesRel);
+  httpdCache = {
+    bin: APACHE_BIN,
+    isDebian: APACHE_BIN === DEBIAN_APACHE && modulesDir === DEBIAN_MODULES_DIR,
+    version: ver.slice(1, 4).join('.'),
+    versionParts: ver.slice(1, 4).map(Number),
+    mmn: mmn ? { major: Number(mmn[1]), minor: Number(mmn[2]) } : null,
+    root,
+    modulesDir,
+    builtin,
+    shared,
+    // The httpd's own mime.types (conf/mime.types of a source build), else
+    // the system's (Debian's apache2 points at a file it does not ship).
+    mimeTypes: process.env.SHTEST_MIME_TYPES || [ownTypes, '/etc/mime.types'].find((f) => fs.existsSync(f)) || ownTypes,
+    // The httpd's own MPM if it has one built in, else this shared one.
+    mpm: process.env.SHTEST_MPM || 'event',
+    mpmBuiltin: [...builtin].find((f) => /^(event|worker|prefork)\.c$/.test(f)) || null,
+    user: process.env.SHTEST_USER || (systemHas('/etc/passwd', 'www-data') ? 'www-data' : 'daemon'),
+    group: process.env.SHTEST_GROUP || (systemHas('/etc/group', 'www-data') ? 'www-data' : 'daemon'),
+  };
+  return httpdCache;
+}
+
+function systemHas(file, name) {
+  try { return fs.readFileSync(file, 'utf8').split('\n').some((l) => l.split(':')[0] === name); } catch (_) { return false; }
+}
+
+// Is the httpd under test at least version "2.4.54"?
+function httpdAtLeast(version) {
+  const want = version.split('.').map(Number);
+  const have = httpd().versionParts;
+  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i] > want[i];
+  return true;
+}
+
+// Does the httpd under test have module `name` ('proxy_http2', 'mpm_event'),
+// compiled in (httpd -l) or as mod_<name>.so in its module directory?
+function hasModule(name) {
+  const info = httpd();
+  const builtinName = /^mpm_/.test(name) ? `${name.slice(4)}.c` : `mod_${name}.c`;
+  return info.builtin.has(builtinName) || info.shared.has(name);
+}
+
+// The modules of `names` this httpd lacks.
+function missingModules(names) {
+  return names.filter((n) => !/\s/.test(n) && !hasModule(n));
+}
+
+// node:test options that skip a test or suite, with the reason, on an httpd
+// that lacks one of `names`: { skip: '...' } or {}.
+function needModules(names) {
+  const missing = missingModules(names);
+  return missing.length
+    ? { skip: `httpd ${httpd().version} (${APACHE_BIN}) has no ${missing.map((n) => `mod_${n}`).join(', ')}` }
+    : {};
+}
+
+// Runs only where the httpd is at least `version`; `why` says what is new.
+function needVersion(version, why) {
+  return httpdAtLeast(version) ? {} : { skip: `httpd ${httpd().version} is older than ${version}: ${why}` };
+}
+
+// The ProxyPass line that tunnels WebSocket handshakes under `prefix` to
+// `url` (http://...): mod_proxy_http's upgrade=websocket since 2.4.47,
+// mod_proxy_wstunnel's ws:// scheme before (load proxy_wstunnel for both;
+// 2.4.47's mod_proxy_wstunnel hands ws:// to mod_proxy_http).
+function websocketProxyPass(prefix, url) {
+  return httpdAtLeast('2.4.47') ? `ProxyPass ${prefix} ${url} upgrade=websocket`
+    : `ProxyPass ${prefix} ${url.replace(/^http/i, 'ws')}`;
+}
+
+// The upgrade headers the backend gets after all others on such a tunnel.
+function websocketFraming() {
+  return httpdAtLeast('2.4.47') ? [['Connection', 'Upgrade'], ['Upgrade', 'websocket']]
+    : [['Upgrade', 'WebSocket'], ['Connection', 'Upgrade']];
+}
+
+// ---------------------------------------------------------------------------
 // Apache configuration
 // ---------------------------------------------------------------------------
-const BASE_MODULES = ['mpm_event', 'authz_core', 'authz_host', 'unixd', 'mime', 'log_config',
+const BASE_MODULES = ['authz_core', 'authz_host', 'unixd', 'mime', 'log_config',
   'proxy', 'proxy_http', 'setenvif', 'env', 'headers'];
 
-// LoadModule line(s) for a short module name ('rewrite', 'proxy_wstunnel'),
-// taken from Debian's mods-available/<name>.load when present. Each line is
-// guarded with <IfModule !x_module> so built-in modules (unixd on Debian)
-// and duplicates are harmless.
+// LoadModule line(s) for a short module name ('rewrite', 'proxy_wstunnel'):
+// Debian's mods-available/<name>.load when testing Debian's httpd, else
+// mod_<name>.so of the httpd's module directory; nothing for a module
+// compiled in. A module the httpd lacks is an error naming it (tests that
+// need one check needModules() first and skip). Each line is guarded with
+// <IfModule !x_module> so duplicates are harmless.
 function loadModuleLine(name) {
   if (/\s/.test(name)) return name; // already a full LoadModule line
+  const info = httpd();
+  if (!hasModule(name)) {
+    throw new Error(`httpd ${info.version} (${APACHE_BIN}) has no module ${name}: neither compiled in (-l) ` +
+      `nor ${path.join(info.modulesDir, `mod_${name}.so`)} (set SHTEST_MODULES_DIR)`);
+  }
+  if (info.builtin.has(`mod_${name}.c`)) return '';
   let lines = [];
-  try {
-    const txt = fs.readFileSync(path.join(MODS_AVAILABLE, `${name}.load`), 'utf8');
-    lines = txt.split('\n').map((l) => l.trim()).filter((l) => /^LoadModule\s/i.test(l));
-  } catch (_) { /* fall through */ }
-  if (!lines.length) lines = [`LoadModule ${name}_module ${MODULES_DIR}/mod_${name}.so`];
+  if (info.isDebian) {
+    try {
+      const txt = fs.readFileSync(path.join('/etc/apache2/mods-available', `${name}.load`), 'utf8');
+      lines = txt.split('\n').map((l) => l.trim()).filter((l) => /^LoadModule\s/i.test(l));
+    } catch (_) { /* fall through */ }
+  }
+  if (!lines.length) lines = [`LoadModule ${name}_module ${info.modulesDir}/mod_${name}.so`];
   return lines.map((l) => {
     const sym = l.split(/\s+/)[1];
     return `<IfModule !${sym}>\n  ${l}\n</IfModule>`;
   }).join('\n');
+}
+
+// The modules startApache(opts) loads, in order.
+function modulesFor({ modules = [], tls: useTls = false, h2 = false } = {}) {
+  const want = [...mpmModules(), ...BASE_MODULES];
+  if (useTls || h2) want.push('ssl', 'socache_shmcb');
+  if (h2) want.push('http2');
+  const mods = [];
+  for (const m of [...want, ...modules]) if (!mods.includes(m)) mods.push(m);
+  return mods;
+}
+
+// node:test options for a suite that starts Apache with `opts`: skipped,
+// with the reason, on an httpd that lacks a module it would load.
+function needFor(opts) {
+  return needModules(modulesFor(opts));
+}
+
+// The MPM: none to load when the httpd has one compiled in.
+function mpmModules() {
+  const info = httpd();
+  return info.mpmBuiltin ? [] : [`mpm_${info.mpm}`];
 }
 
 function tlsVhost(inner = '') {
@@ -240,7 +425,7 @@ function substitute(text, vars) {
 
 async function prepareConfig(opts = {}) {
   const {
-    body = '', modules = [], loadSecureHeaders = true, tls: useTls = false, ipv6 = false,
+    body = '', loadSecureHeaders = true, tls: useTls = false, ipv6 = false,
     h2 = false, extraGlobal = '', vars = {}, modulePath = MODULE_PATH,
   } = opts;
   const dir = mkTemp('shtest-');
@@ -253,13 +438,8 @@ async function prepareConfig(opts = {}) {
   const tlsPort = (useTls || h2) ? await freePort('127.0.0.1') : undefined;
   const port6 = ipv6 ? await freePort('::1') : undefined;
 
-  const mods = [];
-  const want = [...BASE_MODULES];
-  if (useTls || h2) want.push('ssl', 'socache_shmcb');
-  if (h2) want.push('http2');
-  for (const m of [...want, ...modules]) if (!mods.includes(m)) mods.push(m);
   // Keep proxy + proxy_* together; secure_headers goes after the mod_proxy lines.
-  const loadLines = mods.map(loadModuleLine);
+  const loadLines = modulesFor(opts).map(loadModuleLine);
   if (loadSecureHeaders) loadLines.push(`LoadModule secure_headers_module ${modulePath}`);
 
   let cert = {};
@@ -281,13 +461,13 @@ async function prepareConfig(opts = {}) {
     `DefaultRuntimeDir "${dir}"`,
     `Mutex file:${dir} default`,
     ...loadLines,
-    IS_ROOT ? 'User www-data\nGroup www-data' : '',
+    IS_ROOT ? `User ${httpd().user}\nGroup ${httpd().group}` : '',
     `ServerName 127.0.0.1`,
     `ErrorLog "${dir}/error_log"`,
     `LogLevel warn`,
     `LogFormat "%h %l %u %t \\"%r\\" %>s %b pid=%P" shtest`,
     `CustomLog "${dir}/access_log" shtest`,
-    `TypesConfig /etc/mime.types`,
+    `TypesConfig ${httpd().mimeTypes}`,
     `DocumentRoot "${dir}/htdocs"`,
     `KeepAlive On`,
     `MaxKeepAliveRequests 100`,
@@ -371,10 +551,11 @@ async function startApacheOnce(opts) {
   // `make test-valgrind`: SHTEST_APACHE_WRAPPER="valgrind ..." runs a
   // single-process Apache (-X) under the wrapper.
   const wrapper = (process.env.SHTEST_APACHE_WRAPPER || '').split(/\s+/).filter(Boolean);
-  const argv = wrapper.length
-    ? [...wrapper.slice(1), APACHE_BIN, '-f', confPath, '-X']
-    : ['-f', confPath, '-DFOREGROUND'];
-  const child = spawn(wrapper.length ? wrapper[0] : APACHE_BIN, argv, {
+  // opts.netns: Apache runs in that network namespace (tests/lib/netns.js);
+  // `ip netns exec` execs it, so the pid is Apache's own.
+  const cmd = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []),
+    ...(wrapper.length ? [...wrapper, APACHE_BIN, '-f', confPath, '-X'] : [APACHE_BIN, '-f', confPath, '-DFOREGROUND'])];
+  const child = spawn(cmd[0], cmd.slice(1), {
     env: apacheEnv(), stdio: ['ignore', outFd, outFd], detached: true,
   });
   fs.closeSync(outFd);
@@ -392,12 +573,16 @@ async function startApacheOnce(opts) {
   const stderr = () => readOr(path.join(dir, 'stderr'));
   const diag = (what) => `${what}\n--- apache stderr ---\n${stderr()}\n--- error_log ---\n${errorLog()}\n--- httpd.conf ---\n${readOr(confPath)}`;
 
-  const endpoints = [['127.0.0.1', cfg.port]];
-  if (cfg.tlsPort) endpoints.push(['127.0.0.1', cfg.tlsPort]);
-  if (cfg.port6) endpoints.push(['::1', cfg.port6]);
+  // In a namespace its listeners are out of this process's reach: it is
+  // ready when it says so in its log.
+  const endpoints = opts.netns ? [] : [['127.0.0.1', cfg.port]];
+  if (cfg.tlsPort && !opts.netns) endpoints.push(['127.0.0.1', cfg.tlsPort]);
+  if (cfg.port6 && !opts.netns) endpoints.push(['::1', cfg.port6]);
+  if (opts.netns) endpoints.ready = () => countReady(errorLog()) > 0;
 
   const deadline = Date.now() + (opts.startTimeout || (wrapper.length ? 60000 : 10000));
   const pending = new Set(endpoints.map((e) => e.join('|')));
+  if (endpoints.ready) pending.add('log');
   while (pending.size) {
     if (exited) {
       const err = new Error(diag(`apache exited during startup (${JSON.stringify(exited)})`));
@@ -411,6 +596,10 @@ async function startApacheOnce(opts) {
       throw new Error(diag('apache did not start listening within timeout'));
     }
     for (const key of [...pending]) {
+      if (key === 'log') {
+        if (endpoints.ready()) pending.delete(key);
+        continue;
+      }
       const [h, p] = key.split('|');
       if (await canConnect(h, Number(p))) pending.delete(key);
     }
@@ -444,7 +633,7 @@ async function startApacheOnce(opts) {
       stopping = (async () => {
         if (!exited) {
           try { process.kill(pid, 'SIGTERM'); } catch (_) { /* ignore */ }
-          const r = await Promise.race([exitPromise, sleepUnref(5000).then(() => null)]);
+          const r = await Promise.race([exitPromise, sleepUnref(5000 * SLOWDOWN).then(() => null)]);
           if (!r) {
             try { process.kill(-pid, 'SIGKILL'); } catch (_) { /* ignore */ }
             await Promise.race([exitPromise, sleepUnref(2000)]);
@@ -661,7 +850,7 @@ function tryParseResponse(buf, { method = 'GET', ended = false } = {}) {
 // A socket + buffer reading successive responses.
 class Conn {
   constructor(opts) {
-    this.timeout = opts.timeout || 10000;
+    this.timeout = opts.timeout || 10000 * SLOWDOWN;
     this.sock = connect(opts);
     this.buf = Buffer.alloc(0);
     this.ended = false;
@@ -712,7 +901,7 @@ function request10(port, opts = {}) {
 // Several requests, sequentially, on ONE connection. Each element is an
 // options object as for request(); Connection: close is NOT added (except
 // to a last request if `closeLast` is true).
-async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   const c = new Conn({ port, host, tls: useTls, timeout });
   const out = [];
   try {
@@ -734,7 +923,7 @@ async function keepAlive(port, requests, { host = '127.0.0.1', tls: useTls = fal
 // `timeout` ms pass (no error on timeout). `end: true` half-closes after writing.
 // `bytes` may be a string (latin1), Buffer, or array of those written with
 // `gap` ms between them.
-function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000, end = false, gap = 0, encoding = 'utf8' } = {}) {
+function raw(port, bytes, { tls: useTls = false, host = '127.0.0.1', timeout = 3000 * SLOWDOWN, end = false, gap = 0, encoding = 'utf8' } = {}) {
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host, tls: useTls });
     const chunks = [];
@@ -782,9 +971,110 @@ function parseResponses(text, { method = 'GET' } = {}) {
 // ---------------------------------------------------------------------------
 // HTTP/2 client (TLS, via node:http2)
 // ---------------------------------------------------------------------------
-function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 } = {}) {
+// Whether a TLS client sends SNI for an IP address depends on its version
+// (node 18's http2.connect sends "127.0.0.1", node 20's sends none), and
+// mod_ssl then sets SSL_TLS_SNI. Expectations follow what the client put in
+// its ClientHello, read from the bytes it wrote.
+
+// host_name of the server_name extension of the ClientHello at the start of
+// `buf`: a string, null when the ClientHello has none, undefined while more
+// bytes are needed.
+function clientHelloSni(buf) {
+  // Handshake bytes from consecutive TLS records (type 22).
+  const parts = [];
+  let off = 0;
+  while (off + 5 <= buf.length) {
+    if (buf[off] !== 22) {
+      if (off === 0) throw new Error(`not a TLS handshake record: type ${buf[off]}`);
+      break; // what follows the handshake records (ChangeCipherSpec, ...)
+    }
+    const len = buf.readUInt16BE(off + 3);
+    if (off + 5 + len > buf.length) break;
+    parts.push(buf.subarray(off + 5, off + 5 + len));
+    off += 5 + len;
+  }
+  const hs = Buffer.concat(parts);
+  if (hs.length < 4) return undefined;
+  if (hs[0] !== 1) throw new Error(`first handshake message is type ${hs[0]}, not ClientHello`);
+  const end = 4 + hs.readUIntBE(1, 3);
+  if (hs.length < end) return undefined;
+  let p = 4 + 2 + 32; // client_version, random
+  p += 1 + hs[p]; // session_id
+  p += 2 + hs.readUInt16BE(p); // cipher_suites
+  p += 1 + hs[p]; // compression_methods
+  if (p >= end) return null; // no extensions
+  const extEnd = p + 2 + hs.readUInt16BE(p);
+  for (p += 2; p + 4 <= extEnd;) {
+    const type = hs.readUInt16BE(p);
+    const len = hs.readUInt16BE(p + 2);
+    if (type === 0) {
+      // server_name_list: name_type 0 (host_name), length, name
+      const q = p + 4 + 2;
+      if (hs[q] !== 0) throw new Error(`server_name of type ${hs[q]}`);
+      return hs.subarray(q + 3, q + 3 + hs.readUInt16BE(q + 1)).toString('latin1');
+    }
+    p += 4 + len;
+  }
+  return null;
+}
+
+// A Duplex over a TCP connection that hands each chunk written to `onWrite`
+// (tls.connect over a net.Socket writes from C++, out of JavaScript's sight).
+function recordingSocket(port, host, onWrite) {
+  const raw = net.connect({ port, host });
+  const d = new Duplex({
+    write(chunk, enc, cb) { onWrite(chunk); raw.write(chunk, cb); },
+    read() { raw.resume(); },
+    final(cb) { raw.end(); cb(); },
+    destroy(err, cb) { raw.destroy(); cb(err); },
+  });
+  raw.on('data', (c) => { if (!d.push(c)) raw.pause(); });
+  raw.on('end', () => d.push(null));
+  raw.on('error', (e) => d.destroy(e));
+  return d;
+}
+
+// http2.connect() exactly as node does it (its own TLS options, its own
+// choice of servername), with the bytes of the connection recorded:
+// session.sni() is the server_name the ClientHello carried, or null.
+function h2connect(authority, options = {}) {
+  let hello = Buffer.alloc(0);
+  let sni;
+  const tlsConnect = tls.connect;
+  // http2.connect calls tls.connect(port, host, options) before it returns.
+  tls.connect = function recordedConnect(port, host, opts) {
+    const socket = recordingSocket(port, host, (chunk) => {
+      if (sni !== undefined) return;
+      hello = Buffer.concat([hello, chunk]);
+      sni = clientHelloSni(hello);
+    });
+    return tlsConnect.call(tls, Object.assign({}, opts, { port, host, socket }));
+  };
+  let session;
+  try {
+    session = http2.connect(authority, options);
+  } finally {
+    tls.connect = tlsConnect;
+  }
+  session.sni = () => {
+    if (sni === undefined) throw new Error(`no complete ClientHello recorded (${hello.length} bytes)`);
+    // What OpenSSL says it sent must be what the bytes say.
+    const reported = session.socket && session.socket.servername ? session.socket.servername : null;
+    if (reported !== sni) throw new Error(`ClientHello server_name ${JSON.stringify(sni)}, TLS socket says ${JSON.stringify(reported)}`);
+    return sni;
+  };
+  return session;
+}
+
+// The variables mod_ssl puts first in a TLS request's environment: HTTPS,
+// then SSL_TLS_SNI when the client sent a server_name.
+function tlsEnv(sni) {
+  return sni ? [['HTTPS', 'on'], ['SSL_TLS_SNI', sni]] : [['HTTPS', 'on']];
+}
+
+function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
+    const session = h2connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
     let settled = false;
     let timer = null;
     const fail = (e) => { clearTimeout(timer); if (!settled) { settled = true; session.destroy(); reject(e); } };
@@ -804,12 +1094,14 @@ function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, ho
       clearTimeout(timer);
       if (settled) return;
       settled = true;
+      let sni;
+      try { sni = session.sni(); } catch (e) { session.destroy(); reject(e); return; }
       session.close();
       const text = Buffer.concat(chunks).toString('utf8');
       let json = null;
       try { json = JSON.parse(text); } catch (_) { json = null; }
       const h = Object.assign({}, respHeaders || {});
-      resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol });
+      resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol, sni });
     });
     if (body !== undefined) stream.end(Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
   });
@@ -837,7 +1129,7 @@ function parseFrames(buf) {
   return { frames, consumed: pos };
 }
 
-function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 } = {}) {
+function websocket(port, p = '/', headers = {}, { host = '127.0.0.1', tls: useTls = false, timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
     const key = crypto.randomBytes(16).toString('base64');
     const pairs = headerPairs(headers);
@@ -954,8 +1246,19 @@ module.exports = {
   MODULE_PATH,
   APACHE_BIN,
   IS_ROOT,
+  SLOWDOWN,
+  httpd,
+  httpdAtLeast,
+  hasModule,
+  missingModules,
+  needModules,
+  needFor,
+  needVersion,
+  websocketProxyPass,
+  websocketFraming,
   freePort,
   startBackend,
+  startH2cBackend,
   startApache,
   configtest,
   tlsVhost,
@@ -965,6 +1268,9 @@ module.exports = {
   raw,
   keepAlive,
   h2request,
+  h2connect,
+  clientHelloSni,
+  tlsEnv,
   websocket,
   parseResponses,
   buildRequest,

@@ -21,8 +21,13 @@ const net = require('net');
 const tls = require('tls');
 const { spawn, spawnSync } = require('child_process');
 
-const APACHE = process.env.SHPASS_APACHE || '/usr/sbin/apache2';
-const MODDIR = process.env.SHPASS_MODDIR || '/usr/lib/apache2/modules';
+// The httpd the suite tests (SHTEST_APACHE, SHTEST_MODULES_DIR of
+// tests/lib/harness.js) unless SHPASS_* name one. Passenger is packaged for
+// Debian's httpd only (its User, TypesConfig and module names below are
+// Debian's): with another httpd the reference is unavailable and skips.
+const DEBIAN_APACHE = '/usr/sbin/apache2';
+const APACHE = process.env.SHPASS_APACHE || process.env.SHTEST_APACHE || DEBIAN_APACHE;
+const MODDIR = process.env.SHPASS_MODDIR || process.env.SHTEST_MODULES_DIR || '/usr/lib/apache2/modules';
 const PASSENGER_SO = path.join(MODDIR, 'mod_passenger.so');
 const PASSENGER_ROOT = '/usr/lib/ruby/vendor_ruby/phusion_passenger/locations.ini';
 const MARK_VAR = 'SHPASS_MARK';
@@ -52,6 +57,9 @@ http.createServer((req, res) => {
 /** Why the Passenger reference cannot run here, or null when it can. */
 function passengerUnavailable() {
   if (!fs.existsSync(APACHE)) return `${APACHE} not installed`;
+  if (!process.env.SHPASS_APACHE && APACHE !== DEBIAN_APACHE) {
+    return `Passenger (libapache2-mod-passenger) exists only for Debian's httpd, not for ${APACHE}`;
+  }
   if (!fs.existsSync(PASSENGER_SO)) return `${PASSENGER_SO} not installed (apt-get install libapache2-mod-passenger)`;
   if (!fs.existsSync(PASSENGER_ROOT)) return `${PASSENGER_ROOT} missing`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root';
@@ -363,21 +371,23 @@ function decodeEnvvars(b64) {
 
 /**
  * Start Apache + Passenger serving the echo app.
- * opts: { body = '', modules = [], tls = false, logLevel = 'info', keep = false }
+ * opts: { body = '', modules = [], tls = false, logLevel = 'info', keep = false, appJs }
  *   body     text placed inside the <VirtualHost> (both vhosts when tls);
  *            `{{DIR}}` becomes the temp ServerRoot, `{{PORT}}` that vhost's port
  *   modules  extra modules: 'remoteip', 'headers', ... or full LoadModule lines
  *   keep     keep the temp dir after stop() (also: env SHPASS_KEEP=1)
+ *   appJs    the app's app.js instead of the echo app (it must listen once;
+ *            Passenger takes over that listen call)
  * Resolves { port, tlsPort, dir, conf, stop(), errorLog(), passengerLog(), accessLog() }.
  */
-async function startPassenger({ body = '', modules = [], tls: withTls = false, logLevel = 'info', keep = false } = {}) {
+async function startPassenger({ body = '', modules = [], tls: withTls = false, logLevel = 'info', keep = false, appJs = APP_JS } = {}) {
   const why = passengerUnavailable();
   if (why) throw new Error('Passenger reference unavailable: ' + why);
   keep = keep || !!process.env.SHPASS_KEEP;
 
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const inst = await startOnce({ body, modules, withTls, logLevel, keep });
+    const inst = await startOnce({ body, modules, withTls, logLevel, keep, appJs });
     if (inst.ok) return inst.api;
     lastErr = inst.error;
     if (!inst.retry) break;
@@ -385,13 +395,13 @@ async function startPassenger({ body = '', modules = [], tls: withTls = false, l
   throw lastErr;
 }
 
-async function startOnce({ body, modules, withTls, logLevel, keep }) {
+async function startOnce({ body, modules, withTls, logLevel, keep, appJs }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shpass-'));
   fs.chmodSync(dir, 0o755); // www-data (apache children) and nobody (app) must traverse it
   for (const d of ['app/public', 'run', 'logs', 'passenger/registry', 'passenger/buffer', 'passenger/spawn']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
   }
-  fs.writeFileSync(path.join(dir, 'app', 'app.js'), APP_JS);
+  fs.writeFileSync(path.join(dir, 'app', 'app.js'), appJs);
   const port = await freePort();
   let tlsPort = null;
   if (withTls) { do { tlsPort = await freePort(); } while (tlsPort === port); }

@@ -1,0 +1,29 @@
+'use strict';
+// passenger-secure-headers: the request facts that Apache with
+// mod_secure_headers (or Phusion Passenger) vouches for, verified, and made
+// true in Express, Fastify, Koa and node:http. See README.md.
+
+const { SecureHeadersError, CODES } = require('./lib/errors');
+const { read, readAsync } = require('./lib/read');
+const { verifySignature } = require('./lib/signature');
+const { decodeEnvvars, decodeEnvvarsList } = require('./lib/envvars');
+const { createMemoryReplayCache } = require('./lib/replay');
+const { parseDictionary, parseList, parseItem } = require('./lib/sf');
+const { express, fastify, koa } = require('./lib/frameworks');
+
+module.exports = {
+  read,
+  readAsync,
+  express,
+  fastify,
+  koa,
+  verifySignature,
+  decodeEnvvars,
+  decodeEnvvarsList,
+  createMemoryReplayCache,
+  parseDictionary,
+  parseList,
+  parseItem,
+  SecureHeadersError,
+  codes: CODES,
+};

@@ -1,0 +1,54 @@
+'use strict';
+// The bounded replay cache: nothing evicted can be replayed.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { createMemoryReplayCache, SecureHeadersError } = require('..');
+
+test('remembers a nonce until its retain-until, per keyid', () => {
+  const c = createMemoryReplayCache();
+  assert.equal(c.remember('k', 'n1', 100, 50), true);
+  assert.equal(c.remember('k', 'n1', 100, 60), false);
+  assert.equal(c.remember('k2', 'n1', 100, 60), true, 'another keyid');
+  assert.equal(c.remember('k', 'n1', 100, 100), false, 'still there at its retain-until');
+  assert.equal(c.remember('k', 'n2', 200, 101), true);
+  assert.equal(c.size, 1, 'the expired entries were swept');
+});
+
+test('at the bound: the soonest-expiring entry is evicted and nothing at or below its expiry is accepted', () => {
+  const c = createMemoryReplayCache({ maxEntries: 3 });
+  assert.equal(c.remember('k', 'a', 110, 0), true);
+  assert.equal(c.remember('k', 'b', 105, 0), true);
+  assert.equal(c.remember('k', 'c', 120, 0), true);
+  assert.equal(c.remember('k', 'd', 130, 0), true); // evicts b (105)
+  assert.equal(c.size, 3);
+  assert.equal(c.floor, 105);
+  // b is forgotten, but its replay carries the same expiry: refused.
+  assert.throws(() => c.remember('k', 'b', 105, 0), (e) => e instanceof SecureHeadersError && e.code === 'REPLAY_CACHE_FULL');
+  assert.throws(() => c.remember('k', 'new', 104, 0), { code: 'REPLAY_CACHE_FULL' });
+  assert.equal(c.remember('k', 'a', 110, 0), false, 'a is still remembered');
+  assert.equal(c.remember('k', 'e', 106, 0), true, 'later than the floor: accepted (evicts a)');
+  assert.equal(c.floor, 110);
+  assert.throws(() => c.remember('k', 'a', 110, 0), { code: 'REPLAY_CACHE_FULL' });
+});
+
+test('under load with a small bound, no accepted nonce is ever accepted again', () => {
+  const c = createMemoryReplayCache({ maxEntries: 100 });
+  const accepted = [];
+  let x = 7;
+  const rnd = () => { x = (x * 1103515245 + 12345) & 0x7fffffff; return x; };
+  for (let now = 0; now < 2000; now++) {
+    for (let j = 0; j < 3; j++) {
+      const until = now + 5 + (rnd() % 60);
+      try { if (c.remember('k', `n${now}-${j}`, until, now)) accepted.push([`n${now}-${j}`, until]); } catch (e) { assert.equal(e.code, 'REPLAY_CACHE_FULL'); }
+    }
+    // replay an earlier accepted nonce that has not expired yet
+    const old = accepted[rnd() % accepted.length];
+    if (old && old[1] >= now) {
+      let ok;
+      try { ok = c.remember('k', old[0], old[1], now); } catch (e) { ok = false; }
+      assert.equal(ok, false, `replay of ${old[0]} at ${now} accepted`);
+    }
+    assert.ok(c.size <= 100);
+  }
+  assert.ok(accepted.length > 1000, `${accepted.length} accepted`);
+});

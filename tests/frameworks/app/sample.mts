@@ -1,0 +1,15 @@
+// The ES module declarations, type-checked with tsc --strict.
+import secure, { read, express, koa, fastify, SecureHeadersError, codes, type Options, type SecureInfo } from 'passenger-secure-headers';
+import type { IncomingMessage } from 'node:http';
+
+const opts: Options = { strict: true, xForwarded: true };
+export function handle(req: IncomingMessage): string {
+  try {
+    const info: SecureInfo = read(req, opts);
+    return `${info.clientAddress} ${info.protocol} ${info.hostname ?? ''}`;
+  } catch (err) {
+    if (err instanceof SecureHeadersError) return err.code === codes.NO_SECURE_HEADERS ? 'direct' : err.code;
+    throw err;
+  }
+}
+void [express(opts), koa(), fastify, secure.read];
