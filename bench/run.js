@@ -485,6 +485,12 @@ const CG_MPM = process.env.BENCH_MPM || 'prefork';
 // nothing and it waits in poll(). (On one keep-alive connection the client
 // sends a request only after the last answer, so Apache always waits.)
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS || 2);
+// BENCH_SETUPS=module: (a) and (c) only, e.g. to measure a variant of the
+// module (BENCH_SO) against a previous run's (b).
+if (process.env.BENCH_SETUPS) {
+  const only = new Set(['none', ...process.env.BENCH_SETUPS.split(',')]);
+  for (const env of Object.keys(PLAN)) PLAN[env].setups = PLAN[env].setups.filter((x) => only.has(x));
+}
 const ONE_MODE = MODES.length === 1 ? MODES[0] : null;
 if (ONE_MODE === 'close') { PLAN.tls.modes = []; PLAN.big.modes = ['close']; }
 
