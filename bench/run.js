@@ -458,7 +458,9 @@ const SETUPS = {
   headers: { label: '(b) mod_proxy + the mod_headers lines', short: '(b) mod_headers', withModule: false, withHeaders: true },
   module: { label: '(c) mod_proxy + mod_secure_headers', short: '(c) module', withModule: true, withHeaders: false },
 };
-const SETUP_OBJ = { module: '[mod_secure_headers.so]', headers: '[mod_headers.so]' };
+// The objects whose functions are each configuration's own (BENCH_SO may
+// name the module's file otherwise).
+const SETUP_OBJ = { module: `[${path.basename(SO)}]`, headers: '[mod_headers.so]' };
 // Connection modes: "close", a new connection per request ("Connection:
 // close"), as the figures of issue 12 were taken; "keepalive", every
 // request on one connection.
