@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: choosing, serialising and base64-encoding the
  * environment (sh_envvars_build, sh_envvars_encoded_len, sh_env_wanted,
- * sh_base64_encode, sh_base64_encode_portable).
+ * sh_base64_encode, sh_base64_encode_portable, sh_base64_encode_slack).
  *
  * Input:
  *   byte 0   flags: 0x01 use a filter, 0x02 use a ceiling,
@@ -143,6 +143,29 @@ static void check_encoders(const uint8_t *data, size_t size, apr_pool_t *p)
             if (sh_base64_encode_with(1, port, src, n)) {
                 SH_FUZZ_CHECK(memcmp(port, ref, elen) == 0,
                               "SSSE3 encoder differs from APR, n=%zu", n);
+            }
+            /* The slack encoders, on exact-size copies with their slack:
+             * zeros after the source, room after the output. */
+            {
+                unsigned char *ssrc = malloc(n + SH_B64_SLACK);
+                char *sout = malloc(elen + SH_B64_SLACK);
+                int level;
+
+                memcpy(ssrc, src, n);
+                memset(ssrc + n, 0, SH_B64_SLACK);
+                for (level = 0; level <= 2; level++) {
+                    char *end = sh_base64_encode_slack_with(level, sout,
+                                                            ssrc, n);
+
+                    if (end) {
+                        SH_FUZZ_CHECK(end == sout + elen
+                                      && memcmp(sout, ref, elen) == 0,
+                                      "slack encoder level %d differs from "
+                                      "APR, n=%zu", level, n);
+                    }
+                }
+                free(ssrc);
+                free(sout);
             }
             dlen = b64_decode_strict(fast, elen, dec);
             SH_FUZZ_CHECK(dlen == (long)n && memcmp(dec, src, n) == 0,

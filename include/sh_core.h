@@ -78,6 +78,22 @@ char *sh_base64_encode_portable(char *dst, const unsigned char *src,
 char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
                             apr_size_t n);
 
+/* What sh_base64_encode_slack may read past the end of its source and
+ * write past the end of its output. */
+#define SH_B64_SLACK 16
+
+/* As sh_base64_encode, for a source followed by SH_B64_SLACK readable
+ * bytes of which the first two are zero, into a destination with
+ * sh_base64_len(n) + SH_B64_SLACK writable bytes: the bytes after the
+ * returned end are left undefined. Faster for every size, the small ones
+ * most. */
+char *sh_base64_encode_slack(char *dst, const unsigned char *src,
+                             apr_size_t n);
+
+/* By level, as sh_base64_encode_with. */
+char *sh_base64_encode_slack_with(int level, char *dst,
+                                  const unsigned char *src, apr_size_t n);
+
 typedef struct {
     const char *value;      /* NUL-terminated base64; "" when the environment
                              * has entries but none is sent; NULL when it

@@ -95,6 +95,47 @@ static void test_strip(apr_pool_t *p)
     check(sh_strip_secure_headers(t) == 0, "nothing left to strip");
 }
 
+/* sh_base64_encode_slack: the source followed by zeros (16 readable, as
+ * promised, then garbage the encoder must not need), the output checked up
+ * to its end, and nothing written past end + SH_B64_SLACK. */
+static int test_base64_slack(const unsigned char *buf)
+{
+    unsigned char src[700 + SH_B64_SLACK + 8];
+    char out[1024], apr[1024];
+    unsigned n, off;
+    int level, ok = 1;
+
+    for (n = 0; n <= 700; n++) {
+        for (off = 0; off < 4; off++) {
+            apr_size_t len = sh_base64_len(n);
+
+            memcpy(src, buf + off, n);
+            memset(src + n, 0, SH_B64_SLACK);
+            memset(src + n + SH_B64_SLACK, 0xa5, 8);
+            apr_base64_encode_binary(apr, src, (int)n);
+            for (level = 0; level <= 2; level++) {
+                char *end;
+
+                memset(out, '#', sizeof(out));
+                end = sh_base64_encode_slack_with(level, out, src, n);
+                if (end == NULL) {
+                    continue;
+                }
+                if ((apr_size_t)(end - out) != len || memcmp(out, apr, len)
+                    || out[len + SH_B64_SLACK] != '#') {
+                    ok = 0;
+                }
+            }
+            memset(out, '#', sizeof(out));
+            if (sh_base64_encode_slack(out, src, n) != out + len
+                || memcmp(out, apr, len)) {
+                ok = 0;
+            }
+        }
+    }
+    return ok;
+}
+
 static void test_base64(apr_pool_t *p)
 {
     static const char *const rfc[][2] = {
@@ -152,6 +193,8 @@ static void test_base64(apr_pool_t *p)
         }
     }
     check(all_same, "every encoder equals APR's, 0..700 bytes, 4 offsets");
+    check(test_base64_slack(buf), "slack encoders equal APR's, 0..700 bytes, "
+          "4 offsets, every level, nothing written past their slack");
     check(all_sizes, "encoders write exactly sh_base64_len(n) bytes");
     printf("# vector encoders tested: %s%s\n",
            levels_seen & 2 ? "SSSE3 " : "", levels_seen & 4 ? "AVX2" : "");
