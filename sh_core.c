@@ -179,6 +179,9 @@ static int sh_passenger_skips(const char *name, apr_size_t len)
            || (len == 9 && memcmp(name, "PATH_INFO", 9) == 0);
 }
 
+/* Out of line: only configured filters get here, and inlined it would make
+ * the test below too large to inline into the loops. */
+__attribute__((noinline))
 static int sh_filter_passes(const sh_env_filter *filter, const char *name)
 {
     if (filter->include && filter->include->nelts
@@ -205,8 +208,8 @@ static const sh_env_filter *sh_effective_filter(const sh_env_filter *filter)
 
 /* The one test both passes over the environment apply; "filter" has been
  * through sh_effective_filter and "len" is strlen(name). */
-static int sh_entry_sent(const sh_env_filter *filter, const char *name,
-                         apr_size_t len)
+static APR_INLINE int sh_entry_sent(const sh_env_filter *filter,
+                                    const char *name, apr_size_t len)
 {
     return !sh_passenger_skips(name, len)
            && (filter == NULL || sh_filter_passes(filter, name));
@@ -610,6 +613,72 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
     return sh_base64_len(raw);
 }
 
+/* Environments up to this many raw bytes are serialised on the stack. */
+#define SH_STACK_RAW 8192
+
+/*
+ * The common case in one pass: each wanted entry measured and copied into a
+ * stack buffer, then encoded into the one pool allocation the result needs.
+ * Returns 0, having changed nothing, when the environment does not fit the
+ * buffer or passes the ceiling; the two passes below handle those.
+ */
+static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
+                                  const sh_env_filter *filter,
+                                  apr_size_t max_value_len, sh_envvars *out)
+{
+    const apr_array_header_t *arr = apr_table_elts(env);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    char raw[SH_STACK_RAW + SH_B64_SLACK];
+    char *w = raw, *enc;
+    apr_size_t len, enc_len;
+    int count = 0, i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        const char *val;
+        apr_size_t klen, vlen;
+
+        if (e[i].key == NULL) {
+            continue;
+        }
+        klen = strlen(e[i].key);
+        if (!sh_entry_sent(filter, e[i].key, klen)) {
+            continue;
+        }
+        val = e[i].val ? e[i].val : "";
+        vlen = strlen(val);
+        if (klen + vlen + 2 > (apr_size_t)(raw + SH_STACK_RAW - w)) {
+            return 0;
+        }
+        memcpy(w, e[i].key, klen + 1);
+        w += klen + 1;
+        memcpy(w, val, vlen + 1);
+        w += vlen + 1;
+        count++;
+    }
+    len = w - raw;
+    enc_len = sh_base64_len(len);
+    if (max_value_len && enc_len > max_value_len) {
+        return 0;
+    }
+    memset(out, 0, sizeof(*out));
+    if (len == 0) {
+        /* As below: the header, empty, for an environment of skipped
+         * entries only. */
+        if (arr->nelts > 0) {
+            out->value = "";
+        }
+        return 1;
+    }
+    memset(w, 0, SH_B64_SLACK);
+    enc = apr_palloc(p, enc_len + SH_B64_SLACK);
+    *sh_base64_encode_slack(enc, (const unsigned char *)raw, len) = '\0';
+    out->value = enc;
+    out->value_len = enc_len;
+    out->raw_len = len;
+    out->count = count;
+    return 1;
+}
+
 void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out)
@@ -622,8 +691,11 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
     int count = 0, i;
     char *buf, *w;
 
-    memset(out, 0, sizeof(*out));
     filter = sh_effective_filter(filter);
+    if (sh_envvars_build_small(p, env, filter, max_value_len, out)) {
+        return;
+    }
+    memset(out, 0, sizeof(*out));
     if (arr->nelts > SH_STACK_PIECES) {
         pieces = apr_palloc(p, arr->nelts * sizeof(sh_piece));
     }

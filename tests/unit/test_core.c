@@ -335,6 +335,35 @@ static void test_envvars(apr_pool_t *p)
               "200 variables, in order");
     }
 
+    /* Around 8 KiB, where sh_envvars_build stops serialising on the stack,
+     * and far past it: the same bytes either way. */
+    ok = 1;
+    for (i = 8150; i <= 8250 || i == 8251; i++) {
+        int total = i == 8251 ? 40000 : i, len, vlen;
+        char *val, *raw, *want;
+
+        /* "A" NUL value NUL "SCRIPT_NAME" NUL "/x" NUL "B" NUL "b" NUL */
+        vlen = total - 2 - 1 - 4;
+        val = memset(apr_pcalloc(p, vlen + 1), 'v', vlen);
+        t = apr_table_make(p, 4);
+        apr_table_addn(t, "A", val);
+        apr_table_addn(t, "SCRIPT_NAME", "/x");
+        apr_table_addn(t, "B", "b");
+        sh_envvars_build(p, t, NULL, 0, &ev);
+        want = apr_palloc(p, total);
+        memcpy(want, "A", 2);
+        memcpy(want + 2, val, vlen + 1);
+        memcpy(want + 3 + vlen, "B\0b", 4);
+        raw = ev.value ? decode(p, ev.value, &len) : NULL;
+        if (!raw || len != total || memcmp(raw, want, total)
+            || ev.count != 2 || ev.raw_len != (apr_size_t)total
+            || strlen(ev.value) != ev.value_len
+            || ev.value_len != sh_base64_len(total)) {
+            ok = 0;
+        }
+    }
+    check(ok, "8,150 to 8,250 and 40,000 bytes of environment byte-exact");
+
     /* The ceiling: largest go first, order of the rest kept. */
     t = apr_table_make(p, 8);
     apr_table_addn(t, "SMALL1", "a");
