@@ -448,17 +448,26 @@ static int sh_proxy_fixup(request_rec *r)
     return OK;
 }
 
+/* strncmp(s, "proxy:", 6) == 0 without a call into libc, on every
+ * request's path; stops at the first difference, so never reads past the
+ * end of a shorter string. */
+static int sh_starts_with_proxy(const char *s)
+{
+    return s[0] == 'p' && s[1] == 'r' && s[2] == 'o' && s[3] == 'x'
+           && s[4] == 'y' && s[5] == ':';
+}
+
 /* Whether mod_proxy will handle this request as a reverse proxy: set by
  * ProxyPass and RewriteRule [P] (proxyreq), or by SetHandler "proxy:...",
  * which mod_proxy only turns into a proxy request in its handler. */
 static const char *sh_reverse_proxy_target(const request_rec *r)
 {
     if (r->proxyreq == PROXYREQ_REVERSE && r->filename
-        && !strncmp(r->filename, "proxy:", 6)) {
+        && sh_starts_with_proxy(r->filename)) {
         return r->filename + 6;
     }
     if (r->proxyreq == PROXYREQ_NONE && r->handler
-        && !strncmp(r->handler, "proxy:", 6)) {
+        && sh_starts_with_proxy(r->handler)) {
         return r->handler + 6;
     }
     return NULL;
@@ -503,6 +512,22 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     return 1;
 }
 
+/* The fixup for "SecureHeadersEnvOversize Reject" scopes; out of line, so
+ * that the common path of sh_fixups, run for every request, needs no stack
+ * frame of its own. */
+__attribute__((noinline))
+static int sh_fixups_rejecting(request_rec *r, const sh_dir_conf *conf,
+                               const char *target)
+{
+    if (sh_enabled_for(r, conf) && sh_environment_too_large(r, conf)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (sh_bypasses_proxy_fixups(target)) {
+        sh_apply_secure_headers(r, r->headers_in, 0);
+    }
+    return DECLINED;
+}
+
 static int sh_fixups(request_rec *r)
 {
     const char *target = sh_reverse_proxy_target(r);
@@ -512,9 +537,8 @@ static int sh_fixups(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
-    if (conf->oversize == SH_OVERSIZE_REJECT && sh_enabled_for(r, conf)
-        && sh_environment_too_large(r, conf)) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+    if (conf->oversize == SH_OVERSIZE_REJECT) {
+        return sh_fixups_rejecting(r, conf, target);
     }
     if (sh_bypasses_proxy_fixups(target)) {
         sh_apply_secure_headers(r, r->headers_in, 0);
