@@ -318,65 +318,64 @@ static void sh_log_added(request_rec *r, int https, const sh_envvars *ev)
                   ev->value_len, ev->count, ev->raw_len);
 }
 
-/* One secure header line, name and value with their lengths. */
-typedef struct {
-    const char *name;
-    apr_size_t name_len;
-    const char *value;
-    apr_size_t value_len;
-} sh_line;
-
-#define SH_LINE(name, value, len) { name, sizeof(name) - 1, value, len }
-
 /*
- * Adds the lines to "out" in order. With "joined", as one entry named after
- * the first line whose value carries the others, "value CRLF name: value
- * ...": for the table that ap_proxy_create_hdrbrgd formats right after the
- * proxy fixups, line by line as "key: value" CRLF, and then throws away.
- * Each entry costs it an apr_pstrcat, a pool bucket (with a pool cleanup)
- * and an iovec to send, about 900 instructions; one entry puts the same
- * bytes on the wire for the price of one. Nothing else reads that table
- * after the last proxy fixup (ours), but for mod_proxy's own look-up of
- * Host; every other reader of headers (mod_proxy_http2, logging, other
- * modules) gets one entry per header.
+ * On mod_proxy_http's path ("joined"), the secure headers go into the table
+ * that ap_proxy_create_hdrbrgd formats right after the proxy fixups, line by
+ * line as "key: value" CRLF, and then throws away. Each entry costs it an
+ * apr_pstrcat, a pool bucket (with a pool cleanup) and an iovec to send,
+ * about 900 instructions; so they go in as one entry, named after the first
+ * header, whose value carries the others: "value CRLF name: value ...". The
+ * same bytes reach the wire for the price of one line. Nothing else reads
+ * that table after the last proxy fixup (ours), but for mod_proxy's own
+ * look-up of Host; every other reader of headers (mod_proxy_http2, logging,
+ * other modules) gets one entry per header.
+ *
+ * The envvars value, last, is built with room before it for the text of the
+ * lines before it ("https" CRLF "!~Passenger-Client-Address: " address CRLF
+ * "!~Passenger-Envvars: "), so the joined value needs no copy.
  */
-static void sh_add_lines(apr_pool_t *p, apr_table_t *out,
-                         const sh_line *lines, int count, int joined)
-{
-    apr_size_t len;
-    char *value, *w;
-    int i;
+#define SH_LIT_LEN(lit) (sizeof(lit) - 1)
+/* Constant lengths: the compiler writes these with a few stores. */
+#define SH_PUT_LIT(w, lit) sh_put(w, lit, SH_LIT_LEN(lit))
 
-    if (!joined || count < 2) {
-        for (i = 0; i < count; i++) {
-            apr_table_addn(out, lines[i].name, lines[i].value);
+static APR_INLINE char *sh_put(char *w, const char *s, apr_size_t n)
+{
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static apr_size_t sh_joined_room(int https, apr_size_t ip_len)
+{
+    apr_size_t room = SH_LIT_LEN(CRLF SECURE_HEADERS_ENVVARS ": ");
+
+    if (https) {
+        room += SH_LIT_LEN("https");
+        if (ip_len) {
+            room += SH_LIT_LEN(CRLF SECURE_HEADERS_CLIENT_ADDRESS ": ");
         }
-        return;
     }
-    len = lines[0].value_len;
-    for (i = 1; i < count; i++) {
-        len += 2 + lines[i].name_len + 2 + lines[i].value_len;
+    return room + ip_len;
+}
+
+static const char *sh_put_joined_head(char *w, int https, const char *ip,
+                                      apr_size_t ip_len)
+{
+    if (https) {
+        w = SH_PUT_LIT(w, "https");
+        if (ip_len) {
+            w = SH_PUT_LIT(w, CRLF SECURE_HEADERS_CLIENT_ADDRESS ": ");
+        }
     }
-    w = value = apr_palloc(p, len + 1);
-    memcpy(w, lines[0].value, lines[0].value_len);
-    w += lines[0].value_len;
-    for (i = 1; i < count; i++) {
-        memcpy(w, CRLF, 2);
-        memcpy(w + 2, lines[i].name, lines[i].name_len);
-        w += 2 + lines[i].name_len;
-        memcpy(w, ": ", 2);
-        memcpy(w + 2, lines[i].value, lines[i].value_len);
-        w += 2 + lines[i].value_len;
-    }
-    *w = '\0';
-    apr_table_addn(out, lines[0].name, value);
+    w = sh_put(w, ip, ip_len);
+    SH_PUT_LIT(w, CRLF SECURE_HEADERS_ENVVARS ": ");
+    return https ? SECURE_HEADERS_PROTO : SECURE_HEADERS_CLIENT_ADDRESS;
 }
 
 /*
  * Replaces every "!~" header in "out" (a RequestHeader rule, a stale copy
  * carried across an internal redirect, a merged trailer) with the module's
  * own, so each forwarded request carries exactly one copy of each secure
- * header, computed for that request. "joined": see sh_add_lines.
+ * header, computed for that request. "joined": see above.
  */
 static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
                                     int joined)
@@ -384,9 +383,9 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
     const sh_dir_conf *conf;
     sh_env_filter filter;
     sh_envvars ev;
-    apr_size_t ceiling;
-    sh_line lines[3];
-    int https, count = 0;
+    apr_size_t ceiling, ip_len, room;
+    const char *ip;
+    int https;
 
     sh_strip_secure_headers(out);
 
@@ -397,26 +396,30 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
     ceiling = sh_env_ceiling(conf);
 
     https = sh_is_https(r);
-    if (https) {
-        sh_line proto = SH_LINE(SECURE_HEADERS_PROTO, "https", 5);
-
-        lines[count++] = proto;
-    }
-    if (r->useragent_ip && *r->useragent_ip) {
-        sh_line address = SH_LINE(SECURE_HEADERS_CLIENT_ADDRESS,
-                                  r->useragent_ip, strlen(r->useragent_ip));
-
-        lines[count++] = address;
-    }
+    ip = r->useragent_ip ? r->useragent_ip : "";
+    ip_len = strlen(ip);
+    joined = joined && (https || ip_len);
+    room = joined ? sh_joined_room(https, ip_len) : 0;
     filter = sh_filter_of(conf);
-    sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
-    if (ev.value) {
-        sh_line envvars = SH_LINE(SECURE_HEADERS_ENVVARS, ev.value,
-                                  ev.value_len);
+    sh_envvars_build_room(r->pool, r->subprocess_env, &filter, ceiling, room,
+                          &ev);
+    if (joined && ev.value) {
+        char *head = (char *)ev.value - room;
 
-        lines[count++] = envvars;
+        apr_table_addn(out, sh_put_joined_head(head, https, ip, ip_len),
+                       head);
     }
-    sh_add_lines(r->pool, out, lines, count, joined);
+    else {
+        if (https) {
+            apr_table_addn(out, SECURE_HEADERS_PROTO, "https");
+        }
+        if (ip_len) {
+            apr_table_addn(out, SECURE_HEADERS_CLIENT_ADDRESS, ip);
+        }
+        if (ev.value) {
+            apr_table_addn(out, SECURE_HEADERS_ENVVARS, ev.value);
+        }
+    }
     if (ev.omitted_count) {
         sh_log_omitted(r, &ev, ceiling);
     }

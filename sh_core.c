@@ -613,6 +613,19 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
     return sh_base64_len(raw);
 }
 
+/* An empty value with "room" bytes before it for the caller. */
+static const char *sh_empty_value(apr_pool_t *p, apr_size_t room)
+{
+    char *v;
+
+    if (room == 0) {
+        return "";
+    }
+    v = (char *)apr_palloc(p, room + 1) + room;
+    *v = '\0';
+    return v;
+}
+
 /* Environments up to this many raw bytes are serialised on the stack. */
 #define SH_STACK_RAW 8192
 
@@ -624,7 +637,8 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
  */
 static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
                                   const sh_env_filter *filter,
-                                  apr_size_t max_value_len, sh_envvars *out)
+                                  apr_size_t max_value_len, apr_size_t room,
+                                  sh_envvars *out)
 {
     const apr_array_header_t *arr = apr_table_elts(env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -665,12 +679,12 @@ static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
         /* As below: the header, empty, for an environment of skipped
          * entries only. */
         if (arr->nelts > 0) {
-            out->value = "";
+            out->value = sh_empty_value(p, room);
         }
         return 1;
     }
     memset(w, 0, SH_B64_SLACK);
-    enc = apr_palloc(p, enc_len + SH_B64_SLACK);
+    enc = (char *)apr_palloc(p, room + enc_len + SH_B64_SLACK) + room;
     *sh_base64_encode_slack(enc, (const unsigned char *)raw, len) = '\0';
     out->value = enc;
     out->value_len = enc_len;
@@ -683,6 +697,14 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out)
 {
+    sh_envvars_build_room(p, env, filter, max_value_len, 0, out);
+}
+
+void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
+                           const sh_env_filter *filter,
+                           apr_size_t max_value_len, apr_size_t room,
+                           sh_envvars *out)
+{
     const apr_array_header_t *arr = apr_table_elts(env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     sh_piece stack[SH_STACK_PIECES];
@@ -692,7 +714,7 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
     char *buf, *w;
 
     filter = sh_effective_filter(filter);
-    if (sh_envvars_build_small(p, env, filter, max_value_len, out)) {
+    if (sh_envvars_build_small(p, env, filter, max_value_len, room, out)) {
         return;
     }
     memset(out, 0, sizeof(*out));
@@ -724,16 +746,16 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
          * any entry at all, even one it leaves out; applications may tell
          * "no environment" from "nothing sent" by it. */
         if (arr->nelts > 0) {
-            out->value = "";
+            out->value = sh_empty_value(p, room);
         }
         return;
     }
 
     /* One allocation: the raw bytes and the zeros after them that the
-     * encoder reads, then the base64 text and the bytes it may write past
-     * its end (see sh_base64_encode_slack). */
+     * encoder reads, the caller's room, then the base64 text and the bytes
+     * it may write past its end (see sh_base64_encode_slack). */
     enc_len = sh_base64_len(raw);
-    buf = apr_palloc(p, raw + SH_B64_SLACK + enc_len + SH_B64_SLACK);
+    buf = apr_palloc(p, raw + SH_B64_SLACK + room + enc_len + SH_B64_SLACK);
     w = buf;
     for (i = 0; i < count; i++) {
         if (pieces[i].dropped) {
@@ -746,7 +768,7 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
         out->count++;
     }
     memset(w, 0, SH_B64_SLACK);
-    w += SH_B64_SLACK;
+    w += SH_B64_SLACK + room;
     *sh_base64_encode_slack(w, (const unsigned char *)buf, raw) = '\0';
     out->value = w;
     out->value_len = enc_len;

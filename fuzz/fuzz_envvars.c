@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: choosing, serialising and base64-encoding the
- * environment (sh_envvars_build, sh_envvars_encoded_len, sh_env_wanted,
+ * environment (sh_envvars_build, sh_envvars_build_room,
+ * sh_envvars_encoded_len, sh_env_wanted,
  * sh_base64_encode, sh_base64_encode_portable, sh_base64_encode_slack).
  *
  * Input:
@@ -370,6 +371,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&out, 0x5a, sizeof(out));
     sh_envvars_build(p, env, fp, ceiling, &out);
+
+    /* The same with room before the value: the same result, and the room
+     * writable without touching the value (an exact-size allocation here,
+     * so ASan sees a write outside it). */
+    {
+        sh_envvars roomy;
+        apr_size_t room = size ? data[size - 1] % 64 : 0;
+
+        sh_envvars_build_room(p, env, fp, ceiling, room, &roomy);
+        SH_FUZZ_CHECK((roomy.value == NULL) == (out.value == NULL)
+                      && roomy.value_len == out.value_len
+                      && roomy.raw_len == out.raw_len
+                      && roomy.count == out.count
+                      && roomy.omitted_count == out.omitted_count,
+                      "room %zu changes the result", (size_t)room);
+        if (roomy.value) {
+            SH_FUZZ_CHECK(strcmp(roomy.value, out.value) == 0,
+                          "room %zu changes the value", (size_t)room);
+            memset((char *)roomy.value - room, '#', room);
+            SH_FUZZ_CHECK(strcmp(roomy.value, out.value) == 0,
+                          "room %zu overlaps the value", (size_t)room);
+        }
+    }
 
     /* Which entries were left out: the omitted list names them in table
      * order, by the table's own key pointers. */

@@ -113,6 +113,14 @@ void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out);
 
+/* As sh_envvars_build, with "room" writable bytes before out->value in the
+ * same allocation (when out->value is not NULL), for the caller to put
+ * text in front of the value without copying it. */
+void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
+                           const sh_env_filter *filter,
+                           apr_size_t max_value_len, apr_size_t room,
+                           sh_envvars *out);
+
 /* Length of the base64 value sh_envvars_build would produce with no
  * ceiling, without building it. */
 apr_size_t sh_envvars_encoded_len(const apr_table_t *env,

@@ -364,6 +364,35 @@ static void test_envvars(apr_pool_t *p)
     }
     check(ok, "8,150 to 8,250 and 40,000 bytes of environment byte-exact");
 
+    /* Room before the value, for the caller's text: the same value, and
+     * the room the caller's own, on both paths and for an empty value. */
+    {
+        static const char *const few[] = { "A", "1", "B", "22", NULL };
+        static const char *const skipped[] = { "PATH_INFO", "/p", NULL };
+        const char *const *tables[] = { spec, few, skipped };
+        sh_envvars plain, roomy;
+        unsigned k;
+
+        ok = 1;
+        for (k = 0; k < 3; k++) {
+            apr_size_t ceiling;
+
+            for (ceiling = 0; ceiling <= 40; ceiling += 40) {
+                t = table_of(p, tables[k]);
+                sh_envvars_build(p, t, NULL, ceiling, &plain);
+                sh_envvars_build_room(p, t, NULL, ceiling, 37, &roomy);
+                memset((char *)roomy.value - 37, '#', 37);
+                if (strcmp(plain.value, roomy.value)
+                    || plain.value_len != roomy.value_len
+                    || plain.count != roomy.count
+                    || plain.omitted_count != roomy.omitted_count) {
+                    ok = 0;
+                }
+            }
+        }
+        check(ok, "room before the value leaves the value as it is");
+    }
+
     /* The ceiling: largest go first, order of the rest kept. */
     t = apr_table_make(p, 8);
     apr_table_addn(t, "SMALL1", "a");
