@@ -374,12 +374,12 @@ static char *sh_base64_encode_avx2(char *dst, const unsigned char *src,
 }
 
 /*
- * The same encoders for a source followed by at least 16 readable bytes, of
- * which the first two are zero, and a destination with 16 bytes to spare:
- * every step, the last included, then runs straight from memory, with no
- * zero-filled copy and no per-byte tail. Zero bytes are what base64 pads a
- * short group with, so only the '=' signs are left to write. Small inputs
- * gain most: 121 bytes take five AVX2 steps and one SSSE3 step.
+ * The same encoders for a source followed by SH_B64_SLACK readable bytes,
+ * of which the first two are zero, and a destination with SH_B64_SLACK
+ * bytes to spare: every step, the last included, then runs straight from
+ * memory, with no zero-filled copy and no per-byte tail. Zero bytes are
+ * what base64 pads a short group with, so only the '=' signs are left to
+ * write. Small inputs gain most: 121 bytes take six AVX2 steps.
  */
 __attribute__((target("ssse3")))
 static char *sh_base64_slack_ssse3(char *dst, const unsigned char *src,
@@ -421,8 +421,12 @@ static char *sh_base64_slack_avx2(char *dst, const unsigned char *src,
     const __m256i n26 = _mm256_set1_epi8(26);
     const __m256i n13 = _mm256_set1_epi8(13);
 
-    /* Loads reach src + 28; 16 bytes of slack cover them from n = 12. */
-    while (n > 24) {
+    char *end = dst + sh_base64_len(n);
+
+    /* Every step loads 16 bytes at src and at src + 12, and stores 32: the
+     * last one, over fewer than 24 bytes, reads into the source's slack and
+     * writes into the destination's. */
+    while (n) {
         __m256i in = _mm256_inserti128_si256(
             _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)src)),
             _mm_loadu_si128((const __m128i *)(src + 12)), 1);
@@ -437,11 +441,20 @@ static char *sh_base64_slack_avx2(char *dst, const unsigned char *src,
                                                n13));
         _mm256_storeu_si256((__m256i *)dst, _mm256_add_epi8(
                                 _mm256_shuffle_epi8(offsets, cls), idx));
+        if (n <= 24) {
+            if (n % 3) {
+                end[-1] = '=';
+                if (n % 3 == 1) {
+                    end[-2] = '=';
+                }
+            }
+            break;
+        }
         dst += 32;
         src += 24;
         n -= 24;
     }
-    return sh_base64_slack_ssse3(dst, src, n);
+    return end;
 }
 
 /* 0: portable, 1: SSSE3, 2: AVX2; probed once, the same for every thread. */
