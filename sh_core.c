@@ -639,6 +639,41 @@ static const char *sh_empty_value(apr_pool_t *p, apr_size_t room)
     return v;
 }
 
+/*
+ * memcpy for the short strings environments are made of (a name, a value,
+ * each with its NUL; n >= 1), inline: two loads and two stores that may
+ * overlap, instead of a call into libc for every one. Reads and writes stay
+ * within [src, src + n) and [dst, dst + n); the fixed-size memcpy calls
+ * compile to single moves.
+ */
+static APR_INLINE void sh_copy_short(char *dst, const char *src, apr_size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        apr_uint64_t a, b;
+
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    }
+    else if (n >= 4 && n < 8) {
+        apr_uint32_t a, b;
+
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    }
+    else if (n < 4) {
+        dst[0] = src[0];
+        dst[n - 1] = src[n - 1];
+        dst[n / 2] = src[n / 2];
+    }
+    else {
+        memcpy(dst, src, n);
+    }
+}
+
 /* Environments up to this many raw bytes are serialised on the stack. */
 #define SH_STACK_RAW 8192
 
@@ -676,9 +711,9 @@ static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
         if (klen + vlen + 2 > (apr_size_t)(raw + SH_STACK_RAW - w)) {
             return 0;
         }
-        memcpy(w, e[i].key, klen + 1);
+        sh_copy_short(w, e[i].key, klen + 1);
         w += klen + 1;
-        memcpy(w, val, vlen + 1);
+        sh_copy_short(w, val, vlen + 1);
         w += vlen + 1;
         count++;
     }

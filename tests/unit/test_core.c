@@ -335,6 +335,41 @@ static void test_envvars(apr_pool_t *p)
               "200 variables, in order");
     }
 
+    /* Names and values of every length up to 40 (each copied with its NUL
+     * by overlapping moves of 1, 4, 8 bytes or by memcpy), byte-exact. */
+    ok = 1;
+    for (i = 1; i <= 40; i++) {
+        int v;
+
+        for (v = 0; v <= 40; v++) {
+            char *key = apr_palloc(p, i + 1), *val = apr_palloc(p, v + 1);
+            char *want, *raw;
+            int k, len;
+
+            for (k = 0; k < i; k++) {
+                key[k] = (char)('A' + (k * 7 + i) % 26);
+            }
+            key[i] = '\0';
+            for (k = 0; k < v; k++) {
+                val[k] = (char)(0x80 + (k * 13 + v) % 127);
+            }
+            val[v] = '\0';
+            t = apr_table_make(p, 2);
+            apr_table_addn(t, key, val);
+            apr_table_addn(t, "Z", "z");
+            sh_envvars_build(p, t, NULL, 0, &ev);
+            want = apr_palloc(p, i + v + 6);
+            memcpy(want, key, i + 1);
+            memcpy(want + i + 1, val, v + 1);
+            memcpy(want + i + v + 2, "Z\0z", 4);
+            raw = decode(p, ev.value, &len);
+            if (len != i + v + 6 || memcmp(raw, want, len)) {
+                ok = 0;
+            }
+        }
+    }
+    check(ok, "names of 1 to 40 bytes, values of 0 to 40, byte-exact");
+
     /* Around 8 KiB, where sh_envvars_build stops serialising on the stack,
      * and far past it: the same bytes either way. */
     ok = 1;
