@@ -50,7 +50,7 @@ const WWW = (() => {
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY || '';
-const ENVS = (process.env.BENCH_ENVS || 'small,tls,big').split(',').filter(Boolean);
+const ENVS = (process.env.BENCH_ENVS || 'small,tls,big,static').split(',').filter(Boolean);
 const N1 = Number(process.env.BENCH_N1 || (QUICK ? 100 : 200));
 const N2 = Number(process.env.BENCH_N2 || (QUICK ? 600 : 2200));
 const REPEAT = Number(process.env.BENCH_REPEAT || (QUICK ? 1 : 2));
@@ -125,6 +125,7 @@ const ENV_DESC = {
   small: `${SMALL_ENV.length} SetEnv variables, plain HTTP`,
   tls: `TLS (SSLEngine, SSLOptions +StdEnvVars) + the ${SMALL_ENV.length} SetEnv variables`,
   big: '40 SetEnv variables of 150 bytes, plain HTTP',
+  static: `not proxied: a 3-byte file, the same ${SMALL_ENV.length} SetEnv variables`,
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -268,11 +269,13 @@ function loadModules(names) {
 
 /** httpd.conf for one Apache instance.
  *  kind: 'proxy' (ProxyPass to backendPort) or 'passenger'. */
-function apacheConf(dir, { port, kind = 'proxy', backendPort, env = 'small', withModule, withHeaders, mpmTuning, cert, mpm = 'event' }) {
+function apacheConf(dir, { port, kind: kindAsked = 'proxy', backendPort, env = 'small', withModule, withHeaders, mpmTuning, cert, mpm = 'event' }) {
+  let kind = kindAsked;
   const mods = [`mpm_${mpm}`, ...BASE_MODULES];
   if (env === 'tls') mods.push('ssl');
   if (withHeaders) mods.push('headers');
   const vars = env === 'big' ? bigEnv() : SMALL_ENV;
+  if (env === 'static') kind = 'static';
   const setenv = vars.map(([k, v]) => `  SetEnv ${k} "${v}"`).join('\n');
   const tlsLines = env === 'tls' ? `  SSLEngine on
   SSLCertificateFile ${cert.crt}
@@ -287,6 +290,15 @@ function apacheConf(dir, { port, kind = 'proxy', backendPort, env = 'small', wit
   let target;
   if (kind === 'proxy') {
     target = `  ProxyPass / http://127.0.0.1:${backendPort}/`;
+  } else if (kind === 'static') {
+    // What the module costs a request it does not proxy: its
+    // post_read_request check and its fixups hook declining.
+    fs.mkdirSync(path.join(dir, 'www'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'www', 'bench'), 'ok\n');
+    target = `  DocumentRoot ${dir}/www
+  <Directory ${dir}/www>
+    Require all granted
+  </Directory>`;
   } else {
     target = `  DocumentRoot ${dir}/app/public
   PassengerAppRoot ${dir}/app
@@ -473,6 +485,7 @@ const PLAN = {
   small: { setups: ['none', 'headers', 'module'], modes: MODES },
   tls: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
   big: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
+  static: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
 };
 // prefork: one process, one thread, so nothing in a session depends on how
 // threads hand connections to each other (under mpm_event, one request per
@@ -494,7 +507,7 @@ if (process.env.BENCH_SETUPS) {
   for (const env of Object.keys(PLAN)) PLAN[env].setups = PLAN[env].setups.filter((x) => only.has(x));
 }
 const ONE_MODE = MODES.length === 1 ? MODES[0] : null;
-if (ONE_MODE === 'close') { PLAN.tls.modes = []; PLAN.big.modes = ['close']; }
+if (ONE_MODE === 'close') { PLAN.tls.modes = []; PLAN.big.modes = ['close']; PLAN.static.modes = ['close']; }
 
 function callgrindTotal(file) {
   const text = fs.readFileSync(file, 'utf8');
@@ -752,8 +765,8 @@ async function measure(env, mode, ctx) {
   const s0 = reps[0];
   const got = (setup) => s0[setup].second.stats;
   // What reached the backend: the secure headers with (c) only, the two
-  // mod_headers ones with (b) only.
-  for (const setup of setups) {
+  // mod_headers ones with (b) only. (Nothing is proxied in "static".)
+  for (const setup of env === 'static' ? [] : setups) {
     const st = got(setup);
     const secure = st.secure.map((h) => h.name);
     const plain = HEADER_NAMES.filter((h) => st.names.includes(h.toLowerCase()));
@@ -761,7 +774,7 @@ async function measure(env, mode, ctx) {
     if ((setup === 'headers') !== (plain.length === HEADER_NAMES.length)) throw new Error(`${env} ${mode} ${setup}: mod_headers lines ${plain.join(', ') || 'none'}`);
     res.setups[setup].headers = setup === 'module' ? st.secure.map((h) => `${h.name} (${h.length} B)`) : plain;
   }
-  const ev = got('module').envvars;
+  const ev = env === 'static' ? null : got('module').envvars;
   res.envRawBytes = ev ? ev.rawBytes : 0;
   res.envEncodedBytes = ev ? ev.encodedBytes : 0;
   res.envVariables = ev ? ev.variables : 0;
@@ -1032,7 +1045,7 @@ function report(cg, wk) {
       const c = r.setups.module;
       p(`| ${r.env}: ${r.desc} | ${r.modeDesc} | ${fmt(r.setups.none.perRequest)} | ${b ? pm(b.added, b.noise) : '-'} | ` +
         `${pm(c.added, c.noise)} | ${r.ratio !== undefined ? `**${fmt(r.ratio, 3)}**` : '-'} | ${fmt(r.profiles.module.insideHooks)} | ` +
-        `${fmt(r.hooksSharePct, 2)}% | ${fmt(r.envRawBytes)} / ${fmt(r.envEncodedBytes)} (${r.envVariables}) | ${r.ipb === null ? 'n/a' : fmt(r.ipb, 2)} |`);
+        `${fmt(r.hooksSharePct, 2)}% | ${r.envRawBytes ? `${fmt(r.envRawBytes)} / ${fmt(r.envEncodedBytes)} (${r.envVariables})` : "-"} | ${r.ipb === null ? 'n/a' : fmt(r.ipb, 2)} |`);
     }
     p();
     if (REPEAT > 1) {
@@ -1055,7 +1068,7 @@ function report(cg, wk) {
         `${fmt(big.glibcDefault.ipb, 2)} per env byte: mod_proxy's copy of the 8.6 KB header value weighs in byte by byte.`);
     }
     p();
-    p('Headers that reached the backend: ' + cg.map((r) => `${r.env} (${r.mode}): ` +
+    p('Headers that reached the backend: ' + cg.filter((r) => r.env !== 'static').map((r) => `${r.env} (${r.mode}): ` +
       Object.keys(r.setups).filter((k) => k !== 'none').map((k) => `${SETUPS[k].short} ${r.setups[k].headers.join(', ')}`).join('; ')).join('. ') +
       '. (a): neither.');
     p();
@@ -1152,6 +1165,8 @@ function report(cg, wk) {
       p(`| small env, ${r.modeDesc}: module's hooks / request | ${fmt(r.hooksSharePct, 2)}% (${fmt(r.profiles.module.insideHooks)} / ${fmt(r.setups.none.perRequest)}) | ` +
         `<= ${TARGET_HOOKS_SHARE}% | ${ok(r.hooksSharePct <= TARGET_HOOKS_SHARE)} |`);
     }
+    const st = at('static');
+    if (st) p(`| not proxied: the module's hooks / request | ${fmt(st.profiles.module.insideHooks)} (${fmt(st.hooksSharePct, 2)}%) | - | |`);
     const tls = at('tls');
     if (tls) p(`| TLS +StdEnvVars: instructions added / request | ${fmt(tls.setups.module.added)} (${fmt(tls.addedSharePct, 2)}%), ${fmt(tls.ipb, 2)} / env byte | - | |`);
     const big = at('big');
