@@ -419,10 +419,14 @@ static void sh_note_sent(sh_component *c, const char *lower,
     c->value_len = value_len;
 }
 
-static void sh_send(apr_table_t *out, sh_sent *sent, const char *name,
-                    const char *lower, const char *value, apr_size_t len)
+/* "already": the header is in the table already, in the joined entry. */
+static void sh_send(apr_table_t *out, sh_sent *sent, int already,
+                    const char *name, const char *lower, const char *value,
+                    apr_size_t len)
 {
-    apr_table_addn(out, name, value);
+    if (!already) {
+        apr_table_addn(out, name, value);
+    }
     sh_note_sent(&sent->secure[sent->nsecure++], lower, value, len);
 }
 
@@ -882,13 +886,69 @@ static void sh_fail_closed(request_rec *r, apr_table_t *out, const char *why)
 }
 
 /*
+ * On mod_proxy_http's path ("joined"), the secure headers go into the table
+ * that ap_proxy_create_hdrbrgd formats right after the proxy fixups, line by
+ * line as "key: value" CRLF, and then throws away. Each entry costs it an
+ * apr_pstrcat, a pool bucket (with a pool cleanup) and an iovec to send,
+ * about 900 instructions; so they go in as one entry, named after the first
+ * header, whose value carries the others: "value CRLF name: value ...". The
+ * same bytes reach the wire for the price of one line. Nothing else reads
+ * that table after the last proxy fixup (ours), but for mod_proxy's own
+ * look-up of Host; every other reader of headers (mod_proxy_http2, logging,
+ * other modules) gets one entry per header.
+ *
+ * The envvars value, last, is built with room before it for the text of the
+ * lines before it ("https" CRLF "!~Passenger-Client-Address: " address CRLF
+ * "!~Passenger-Envvars: "), so the joined value needs no copy.
+ */
+#define SH_LIT_LEN(lit) (sizeof(lit) - 1)
+/* Constant lengths: the compiler writes these with a few stores. */
+#define SH_PUT_LIT(w, lit) sh_put(w, lit, SH_LIT_LEN(lit))
+
+static APR_INLINE char *sh_put(char *w, const char *s, apr_size_t n)
+{
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static apr_size_t sh_joined_room(int https, apr_size_t ip_len)
+{
+    apr_size_t room = SH_LIT_LEN(CRLF SECURE_HEADERS_ENVVARS ": ");
+
+    if (https) {
+        room += SH_LIT_LEN("https");
+        if (ip_len) {
+            room += SH_LIT_LEN(CRLF SECURE_HEADERS_CLIENT_ADDRESS ": ");
+        }
+    }
+    return room + ip_len;
+}
+
+static const char *sh_put_joined_head(char *w, int https, const char *ip,
+                                      apr_size_t ip_len)
+{
+    if (https) {
+        w = SH_PUT_LIT(w, "https");
+        if (ip_len) {
+            w = SH_PUT_LIT(w, CRLF SECURE_HEADERS_CLIENT_ADDRESS ": ");
+        }
+    }
+    w = sh_put(w, ip, ip_len);
+    SH_PUT_LIT(w, CRLF SECURE_HEADERS_ENVVARS ": ");
+    return https ? SECURE_HEADERS_PROTO : SECURE_HEADERS_CLIENT_ADDRESS;
+}
+
+/*
  * Replaces every "!~" header in "out" (a RequestHeader rule, a stale copy
  * carried across an internal redirect, a merged trailer) with the module's
  * own, so each forwarded request carries exactly one copy of each secure
  * header, computed for that request, or passed on from a trusted upstream
- * server (SecureHeadersUpstreamValues Pass).
+ * server (SecureHeadersUpstreamValues Pass). "joined": mod_proxy_http's
+ * path, where the secure headers it computes go in as one table entry (see
+ * above); mod_proxy_http2 reads the table itself and gets one per header.
  */
-static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
+static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
+                                    int joined)
 {
     const sh_dir_conf *conf;
     const sh_upstream_sent *up = NULL;
@@ -897,7 +957,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
     sh_envvars ev, *evp = NULL;
     sh_sent sent;
     sh_component req[4], proof;
-    int https, self, lifetime;
+    int https, self, lifetime, h2 = !joined;
 
     sh_strip_secure_headers(out);
 
@@ -913,37 +973,52 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out, int h2)
         https = up->proto != NULL;
         client = up->client_address;
         if (up->proto) {
-            sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
+            sh_send(out, &sent, 0, SECURE_HEADERS_PROTO, "!~passenger-proto",
                     up->proto, 0);
         }
         if (client) {
-            sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
+            sh_send(out, &sent, 0, SECURE_HEADERS_CLIENT_ADDRESS,
                     "!~passenger-client-address", client, 0);
         }
         if (up->envvars) {
-            sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    up->envvars, 0);
+            sh_send(out, &sent, 0, SECURE_HEADERS_ENVVARS,
+                    "!~passenger-envvars", up->envvars, 0);
         }
     }
     else {
         apr_size_t ceiling = sh_env_ceiling(conf);
         sh_env_filter filter = sh_filter_of(conf);
 
+        apr_size_t ip_len, room;
+
         https = sh_is_https(r);
-        client = r->useragent_ip;
-        if (https) {
-            sh_send(out, &sent, SECURE_HEADERS_PROTO, "!~passenger-proto",
-                    "https", 5);
-        }
-        if (client && *client) {
-            sh_send(out, &sent, SECURE_HEADERS_CLIENT_ADDRESS,
-                    "!~passenger-client-address", client, 0);
-        }
-        sh_envvars_build(r->pool, r->subprocess_env, &filter, ceiling, &ev);
+        client = r->useragent_ip ? r->useragent_ip : "";
+        ip_len = strlen(client);
+        joined = joined && (https || ip_len);
+        room = joined ? sh_joined_room(https, ip_len) : 0;
+        sh_envvars_build_room(r->pool, r->subprocess_env, &filter, ceiling,
+                              room, &ev);
         evp = &ev;
+        if (joined && ev.value) {
+            char *head = (char *)ev.value - room;
+
+            apr_table_addn(out, sh_put_joined_head(head, https, client,
+                                                   ip_len), head);
+            joined = 2;
+        }
+        /* What was sent, header by header, for the signature and the log;
+         * when not joined, what to send as well. */
+        if (https) {
+            sh_send(out, &sent, joined == 2, SECURE_HEADERS_PROTO,
+                    "!~passenger-proto", "https", 5);
+        }
+        if (ip_len) {
+            sh_send(out, &sent, joined == 2, SECURE_HEADERS_CLIENT_ADDRESS,
+                    "!~passenger-client-address", client, ip_len);
+        }
         if (ev.value) {
-            sh_send(out, &sent, SECURE_HEADERS_ENVVARS, "!~passenger-envvars",
-                    ev.value, ev.value_len);
+            sh_send(out, &sent, joined == 2, SECURE_HEADERS_ENVVARS,
+                    "!~passenger-envvars", ev.value, ev.value_len);
         }
         if (ev.omitted_count) {
             sh_log_omitted(r, &ev, ceiling);
@@ -1054,12 +1129,21 @@ static int sh_proxy_fixup(request_rec *r)
     if (r->proxyreq == PROXYREQ_REVERSE && r->filename
         && !strncmp(r->filename, "proxy:", 6)) {
         sh_clear_connection(r, r->headers_in);
-        sh_apply_secure_headers(r, r->headers_in, 0);
+        sh_apply_secure_headers(r, r->headers_in, 1);
     }
     else {
         sh_strip_secure_headers(r->headers_in);
     }
     return OK;
+}
+
+/* strncmp(s, "proxy:", 6) == 0 without a call into libc, on every
+ * request's path; stops at the first difference, so never reads past the
+ * end of a shorter string. */
+static int sh_starts_with_proxy(const char *s)
+{
+    return s[0] == 'p' && s[1] == 'r' && s[2] == 'o' && s[3] == 'x'
+           && s[4] == 'y' && s[5] == ':';
 }
 
 /* Whether mod_proxy will handle this request as a reverse proxy: set by
@@ -1068,11 +1152,11 @@ static int sh_proxy_fixup(request_rec *r)
 static const char *sh_reverse_proxy_target(const request_rec *r)
 {
     if (r->proxyreq == PROXYREQ_REVERSE && r->filename
-        && !strncmp(r->filename, "proxy:", 6)) {
+        && sh_starts_with_proxy(r->filename)) {
         return r->filename + 6;
     }
     if (r->proxyreq == PROXYREQ_NONE && r->handler
-        && !strncmp(r->handler, "proxy:", 6)) {
+        && sh_starts_with_proxy(r->handler)) {
         return r->handler + 6;
     }
     return NULL;
@@ -1117,6 +1201,27 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     return 1;
 }
 
+/* The fixup for "SecureHeadersEnvOversize Reject" scopes; out of line, so
+ * that the common path of sh_fixups, run for every request, needs no stack
+ * frame of its own. */
+__attribute__((noinline))
+static int sh_fixups_rejecting(request_rec *r, const sh_dir_conf *conf,
+                               const char *target)
+{
+    /* An upstream's environment passed on is not this server's to size. */
+    int passing = conf->upstream_values != SH_UPSTREAM_RECOMPUTE
+                  && sh_upstream_values_of(r) != NULL;
+
+    if (sh_enabled_for(r, conf) && !passing
+        && sh_environment_too_large(r, conf)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (sh_bypasses_proxy_fixups(target)) {
+        sh_apply_secure_headers(r, r->headers_in, 0);
+    }
+    return DECLINED;
+}
+
 static int sh_fixups(request_rec *r)
 {
     const char *target = sh_reverse_proxy_target(r);
@@ -1126,13 +1231,11 @@ static int sh_fixups(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
-    if (conf->oversize == SH_OVERSIZE_REJECT && sh_enabled_for(r, conf)
-        && sh_upstream_values_of(r) == NULL
-        && sh_environment_too_large(r, conf)) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+    if (conf->oversize == SH_OVERSIZE_REJECT) {
+        return sh_fixups_rejecting(r, conf, target);
     }
     if (sh_bypasses_proxy_fixups(target)) {
-        sh_apply_secure_headers(r, r->headers_in, 1);
+        sh_apply_secure_headers(r, r->headers_in, 0);
     }
     return DECLINED;
 }

@@ -1,18 +1,24 @@
 'use strict';
 // The benchmark's Node.js backend: a tiny HTTP server that answers every
-// request with the same ~100-byte body, so the response costs Apache the same
-// with and without mod_secure_headers. It keeps (cheaply: a reference) the
-// raw headers of the last request; GET /__stats (asked directly, not through
-// Apache) decodes them: which "!~" headers arrived and how many bytes of
-// serialised environment (name NUL value NUL ...) !~Passenger-Envvars held.
+// request with the same 3-byte body, so the response costs Apache the same
+// whatever it adds to the request, and as little as a response can. It keeps
+// (cheaply: a reference) the raw headers of the last request; GET /__stats
+// (asked directly, not through Apache) decodes them: the header names, which
+// "!~" headers arrived and how many bytes of serialised environment (name NUL
+// value NUL ...) !~Passenger-Envvars held.
 //
-//   node bench/backend.js PORT        prints "listening PORT" when ready
+//   node bench/backend.js PORT [DELAY_MS]   prints "listening PORT" when ready
+//
+// With DELAY_MS, each answer waits that long: Apache under callgrind then
+// always finds no answer yet at its first read and waits in poll(), rather
+// than sometimes (a race that made runs differ by a few dozen instructions
+// per request).
 //
 // The same file is the Passenger app (Passenger hooks listen(), any port).
 
 const http = require('http');
 
-const BODY = 'Hello from the mod_secure_headers benchmark backend: a small body of about one hundred bytes.\n';
+const BODY = 'ok\n';
 const LEN = String(Buffer.byteLength(BODY));
 
 let lastRaw = null;
@@ -20,11 +26,12 @@ let requests = 0;
 let connections = 0;
 
 function stats() {
-  const out = { requests, connections, secure: [], headerBytes: 0, envvars: null };
+  const out = { requests, connections, names: [], secure: [], headerBytes: 0, envvars: null };
   if (!lastRaw) return out;
   for (let i = 0; i < lastRaw.length; i += 2) {
     const name = lastRaw[i];
     const value = lastRaw[i + 1];
+    out.names.push(name.toLowerCase());
     out.headerBytes += name.length + 2 + value.length + 2;
     if (name.startsWith('!~')) {
       out.secure.push({ name, length: value.length });
@@ -42,6 +49,11 @@ function stats() {
   return out;
 }
 
+function answer(res) {
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': LEN });
+  res.end(BODY);
+}
+
 const server = http.createServer((req, res) => {
   if (req.url === '/__stats') {
     const body = JSON.stringify(stats());
@@ -51,8 +63,8 @@ const server = http.createServer((req, res) => {
   }
   requests++;
   lastRaw = req.rawHeaders;
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': LEN });
-  res.end(BODY);
+  if (DELAY_MS) setTimeout(() => answer(res), DELAY_MS);
+  else answer(res);
 });
 server.on('connection', () => { connections++; });
 // Keep Apache's pooled backend connection open however slowly (callgrind)
@@ -62,6 +74,7 @@ server.requestTimeout = 0;
 server.headersTimeout = 0;
 
 const port = Number(process.argv[2] || process.env.PORT || 3000);
+const DELAY_MS = Number(process.argv[3] || 0);
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });

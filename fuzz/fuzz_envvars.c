@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: choosing, serialising and base64-encoding the
- * environment (sh_envvars_build, sh_envvars_encoded_len, sh_env_wanted,
- * sh_base64_encode, sh_base64_encode_portable).
+ * environment (sh_envvars_build, sh_envvars_build_room,
+ * sh_envvars_encoded_len, sh_env_wanted,
+ * sh_base64_encode, sh_base64_encode_portable, sh_base64_encode_slack).
  *
  * Input:
  *   byte 0   flags: 0x01 use a filter, 0x02 use a ceiling,
@@ -143,6 +144,29 @@ static void check_encoders(const uint8_t *data, size_t size, apr_pool_t *p)
             if (sh_base64_encode_with(1, port, src, n)) {
                 SH_FUZZ_CHECK(memcmp(port, ref, elen) == 0,
                               "SSSE3 encoder differs from APR, n=%zu", n);
+            }
+            /* The slack encoders, on exact-size copies with their slack:
+             * zeros after the source, room after the output. */
+            {
+                unsigned char *ssrc = malloc(n + SH_B64_SLACK);
+                char *sout = malloc(elen + SH_B64_SLACK);
+                int level;
+
+                memcpy(ssrc, src, n);
+                memset(ssrc + n, 0, SH_B64_SLACK);
+                for (level = 0; level <= 2; level++) {
+                    char *end = sh_base64_encode_slack_with(level, sout,
+                                                            ssrc, n);
+
+                    if (end) {
+                        SH_FUZZ_CHECK(end == sout + elen
+                                      && memcmp(sout, ref, elen) == 0,
+                                      "slack encoder level %d differs from "
+                                      "APR, n=%zu", level, n);
+                    }
+                }
+                free(ssrc);
+                free(sout);
             }
             dlen = b64_decode_strict(fast, elen, dec);
             SH_FUZZ_CHECK(dlen == (long)n && memcmp(dec, src, n) == 0,
@@ -347,6 +371,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&out, 0x5a, sizeof(out));
     sh_envvars_build(p, env, fp, ceiling, &out);
+
+    /* The same with room before the value: the same result, and the room
+     * writable without touching the value (an exact-size allocation here,
+     * so ASan sees a write outside it). */
+    {
+        sh_envvars roomy;
+        apr_size_t room = size ? data[size - 1] % 64 : 0;
+
+        sh_envvars_build_room(p, env, fp, ceiling, room, &roomy);
+        SH_FUZZ_CHECK((roomy.value == NULL) == (out.value == NULL)
+                      && roomy.value_len == out.value_len
+                      && roomy.raw_len == out.raw_len
+                      && roomy.count == out.count
+                      && roomy.omitted_count == out.omitted_count,
+                      "room %zu changes the result", (size_t)room);
+        if (roomy.value) {
+            SH_FUZZ_CHECK(strcmp(roomy.value, out.value) == 0,
+                          "room %zu changes the value", (size_t)room);
+            memset((char *)roomy.value - room, '#', room);
+            SH_FUZZ_CHECK(strcmp(roomy.value, out.value) == 0,
+                          "room %zu overlaps the value", (size_t)room);
+        }
+    }
 
     /* Which entries were left out: the omitted list names them in table
      * order, by the table's own key pointers. */

@@ -96,6 +96,23 @@ char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
 long sh_base64_decode(unsigned char *dst, apr_size_t max, const char *src,
                       apr_size_t len);
 
+/* What sh_base64_encode_slack may read past the end of its source and
+ * write past the end of its output: its last AVX2 step loads 28 bytes and
+ * stores 32 for as few as one. */
+#define SH_B64_SLACK 32
+
+/* As sh_base64_encode, for a source followed by SH_B64_SLACK readable
+ * bytes of which the first two are zero, into a destination with
+ * sh_base64_len(n) + SH_B64_SLACK writable bytes: the bytes after the
+ * returned end are left undefined. Faster for every size, the small ones
+ * most. */
+char *sh_base64_encode_slack(char *dst, const unsigned char *src,
+                             apr_size_t n);
+
+/* By level, as sh_base64_encode_with. */
+char *sh_base64_encode_slack_with(int level, char *dst,
+                                  const unsigned char *src, apr_size_t n);
+
 typedef struct {
     const char *value;      /* NUL-terminated base64; "" when the environment
                              * has entries but none is sent; NULL when it
@@ -114,6 +131,14 @@ typedef struct {
 void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out);
+
+/* As sh_envvars_build, with "room" writable bytes before out->value in the
+ * same allocation (when out->value is not NULL), for the caller to put
+ * text in front of the value without copying it. */
+void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
+                           const sh_env_filter *filter,
+                           apr_size_t max_value_len, apr_size_t room,
+                           sh_envvars *out);
 
 /* Length of the base64 value sh_envvars_build would produce with no
  * ceiling, without building it. */

@@ -95,6 +95,47 @@ static void test_strip(apr_pool_t *p)
     check(sh_strip_secure_headers(t) == 0, "nothing left to strip");
 }
 
+/* sh_base64_encode_slack: the source followed by zeros (16 readable, as
+ * promised, then garbage the encoder must not need), the output checked up
+ * to its end, and nothing written past end + SH_B64_SLACK. */
+static int test_base64_slack(const unsigned char *buf)
+{
+    unsigned char src[700 + SH_B64_SLACK + 8];
+    char out[1024], apr[1024];
+    unsigned n, off;
+    int level, ok = 1;
+
+    for (n = 0; n <= 700; n++) {
+        for (off = 0; off < 4; off++) {
+            apr_size_t len = sh_base64_len(n);
+
+            memcpy(src, buf + off, n);
+            memset(src + n, 0, SH_B64_SLACK);
+            memset(src + n + SH_B64_SLACK, 0xa5, 8);
+            apr_base64_encode_binary(apr, src, (int)n);
+            for (level = 0; level <= 2; level++) {
+                char *end;
+
+                memset(out, '#', sizeof(out));
+                end = sh_base64_encode_slack_with(level, out, src, n);
+                if (end == NULL) {
+                    continue;
+                }
+                if ((apr_size_t)(end - out) != len || memcmp(out, apr, len)
+                    || out[len + SH_B64_SLACK] != '#') {
+                    ok = 0;
+                }
+            }
+            memset(out, '#', sizeof(out));
+            if (sh_base64_encode_slack(out, src, n) != out + len
+                || memcmp(out, apr, len)) {
+                ok = 0;
+            }
+        }
+    }
+    return ok;
+}
+
 static void test_base64(apr_pool_t *p)
 {
     static const char *const rfc[][2] = {
@@ -152,6 +193,8 @@ static void test_base64(apr_pool_t *p)
         }
     }
     check(all_same, "every encoder equals APR's, 0..700 bytes, 4 offsets");
+    check(test_base64_slack(buf), "slack encoders equal APR's, 0..700 bytes, "
+          "4 offsets, every level, nothing written past their slack");
     check(all_sizes, "encoders write exactly sh_base64_len(n) bytes");
     printf("# vector encoders tested: %s%s\n",
            levels_seen & 2 ? "SSSE3 " : "", levels_seen & 4 ? "AVX2" : "");
@@ -290,6 +333,99 @@ static void test_envvars(apr_pool_t *p)
         }
         check(ev.count == 200 && pairs_equal(p, ev.value, kv, 200),
               "200 variables, in order");
+    }
+
+    /* Names and values of every length up to 40 (each copied with its NUL
+     * by overlapping moves of 1, 4, 8 bytes or by memcpy), byte-exact. */
+    ok = 1;
+    for (i = 1; i <= 40; i++) {
+        int v;
+
+        for (v = 0; v <= 40; v++) {
+            char *key = apr_palloc(p, i + 1), *val = apr_palloc(p, v + 1);
+            char *want, *raw;
+            int k, len;
+
+            for (k = 0; k < i; k++) {
+                key[k] = (char)('A' + (k * 7 + i) % 26);
+            }
+            key[i] = '\0';
+            for (k = 0; k < v; k++) {
+                val[k] = (char)(0x80 + (k * 13 + v) % 127);
+            }
+            val[v] = '\0';
+            t = apr_table_make(p, 2);
+            apr_table_addn(t, key, val);
+            apr_table_addn(t, "Z", "z");
+            sh_envvars_build(p, t, NULL, 0, &ev);
+            want = apr_palloc(p, i + v + 6);
+            memcpy(want, key, i + 1);
+            memcpy(want + i + 1, val, v + 1);
+            memcpy(want + i + v + 2, "Z\0z", 4);
+            raw = decode(p, ev.value, &len);
+            if (len != i + v + 6 || memcmp(raw, want, len)) {
+                ok = 0;
+            }
+        }
+    }
+    check(ok, "names of 1 to 40 bytes, values of 0 to 40, byte-exact");
+
+    /* Around 8 KiB, where sh_envvars_build stops serialising on the stack,
+     * and far past it: the same bytes either way. */
+    ok = 1;
+    for (i = 8150; i <= 8250 || i == 8251; i++) {
+        int total = i == 8251 ? 40000 : i, len, vlen;
+        char *val, *raw, *want;
+
+        /* "A" NUL value NUL "SCRIPT_NAME" NUL "/x" NUL "B" NUL "b" NUL */
+        vlen = total - 2 - 1 - 4;
+        val = memset(apr_pcalloc(p, vlen + 1), 'v', vlen);
+        t = apr_table_make(p, 4);
+        apr_table_addn(t, "A", val);
+        apr_table_addn(t, "SCRIPT_NAME", "/x");
+        apr_table_addn(t, "B", "b");
+        sh_envvars_build(p, t, NULL, 0, &ev);
+        want = apr_palloc(p, total);
+        memcpy(want, "A", 2);
+        memcpy(want + 2, val, vlen + 1);
+        memcpy(want + 3 + vlen, "B\0b", 4);
+        raw = ev.value ? decode(p, ev.value, &len) : NULL;
+        if (!raw || len != total || memcmp(raw, want, total)
+            || ev.count != 2 || ev.raw_len != (apr_size_t)total
+            || strlen(ev.value) != ev.value_len
+            || ev.value_len != sh_base64_len(total)) {
+            ok = 0;
+        }
+    }
+    check(ok, "8,150 to 8,250 and 40,000 bytes of environment byte-exact");
+
+    /* Room before the value, for the caller's text: the same value, and
+     * the room the caller's own, on both paths and for an empty value. */
+    {
+        static const char *const few[] = { "A", "1", "B", "22", NULL };
+        static const char *const skipped[] = { "PATH_INFO", "/p", NULL };
+        const char *const *tables[] = { spec, few, skipped };
+        sh_envvars plain, roomy;
+        unsigned k;
+
+        ok = 1;
+        for (k = 0; k < 3; k++) {
+            apr_size_t ceiling;
+
+            for (ceiling = 0; ceiling <= 40; ceiling += 40) {
+                t = table_of(p, tables[k]);
+                sh_envvars_build(p, t, NULL, ceiling, &plain);
+                sh_envvars_build_room(p, t, NULL, ceiling, 37, &roomy);
+                memset((char *)roomy.value - 37, '#', 37);
+                if (strcmp(plain.value, roomy.value)
+                    || plain.value_len != roomy.value_len
+                    || plain.count != roomy.count
+                    || plain.omitted_count != roomy.omitted_count) {
+                    ok = 0;
+                }
+            }
+        }
+        check(ok, "room before the value leaves the value as it is");
     }
 
     /* The ceiling: largest go first, order of the rest kept. */
