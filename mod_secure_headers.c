@@ -543,7 +543,7 @@ static const char *sh_backend_url(request_rec *r)
 {
     const char *url = r->filename + 6;
 
-    if (!strncasecmp(url, "balancer://", 11)) {
+    if ((url[0] | 0x20) == 'b' && !strncasecmp(url, "balancer://", 11)) {
         const char *member = apr_table_get(r->subprocess_env,
                                            "BALANCER_WORKER_NAME");
         const char *path = strchr(url + 11, '/');
@@ -560,55 +560,51 @@ static int sh_scheme_is(const char *url, apr_size_t len, const char *scheme)
     return strlen(scheme) == len && !strncasecmp(url, scheme, len);
 }
 
+/* The default port of a backend URL's scheme (http, ws, h2c: 80; https,
+ * wss, h2: 443), from its length and last letter; 0 for any other. */
+static apr_port_t sh_scheme_port(const char *url, apr_size_t len)
+{
+    static const char *const plain[] = { "http", "ws", "h2c" };
+    static const char *const tls[] = { "https", "wss", "h2" };
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        if (sh_scheme_is(url, len, plain[i])) {
+            return 80;
+        }
+        if (sh_scheme_is(url, len, tls[i])) {
+            return 443;
+        }
+    }
+    return 0;
+}
+
 /* The port a backend URL names, its scheme's default when it names none,
- * or 0 when the URL has no such shape. Cheap: it runs for every proxied
- * request, to tell whether the request may come back to this server. */
+ * or 0 when the URL has no such shape. It runs for every proxied request,
+ * to tell whether the request may come back to this server, so it reads
+ * as little as it can: the port is the digits just before the end of the
+ * authority, after a ':' (which rules out user:password@ and, with ']'
+ * last, an IPv6 literal without one). */
 static apr_port_t sh_url_port(const char *url)
 {
-    const char *sep = strstr(url, "://"), *host, *end, *at, *colon = NULL;
-    apr_size_t slen;
-    apr_port_t port = 0;
+    const char *colon = strchr(url, ':'), *auth, *end, *d;
+    unsigned v = 0;
 
-    if (sep == NULL) {
+    if (colon == NULL || colon[1] != '/' || colon[2] != '/') {
         return 0;
     }
-    slen = (apr_size_t)(sep - url);
-    host = sep + 3;
-    end = host + strcspn(host, "/?#");
-    for (at = end; at > host; at--) {
-        if (at[-1] == '@') {
-            host = at;
-            break;
-        }
+    auth = colon + 3;
+    end = auth + strcspn(auth, "/?#");
+    for (d = end; d > auth && end - d < 6 && d[-1] >= '0' && d[-1] <= '9';
+         d--) {
     }
-    if (*host == '[') {
-        const char *close = memchr(host, ']', (apr_size_t)(end - host));
-
-        if (close && close + 1 < end && close[1] == ':') {
-            colon = close + 1;
-        }
+    if (d == end || d == auth || d[-1] != ':') {
+        return sh_scheme_port(url, (apr_size_t)(colon - url));
     }
-    else {
-        colon = memchr(host, ':', (apr_size_t)(end - host));
+    for (; d < end; d++) {
+        v = v * 10 + (unsigned)(*d - '0');
     }
-    if (colon && colon + 1 < end) {
-        const char *d;
-        unsigned v = 0;
-
-        for (d = colon + 1; d < end && apr_isdigit(*d) && v < 65536; d++) {
-            v = v * 10 + (unsigned)(*d - '0');
-        }
-        return d == end && v < 65536 ? (apr_port_t)v : 0;
-    }
-    if (sh_scheme_is(url, slen, "http") || sh_scheme_is(url, slen, "ws")
-        || sh_scheme_is(url, slen, "h2c")) {
-        port = 80;
-    }
-    else if (sh_scheme_is(url, slen, "https") || sh_scheme_is(url, slen, "wss")
-             || sh_scheme_is(url, slen, "h2")) {
-        port = 443;
-    }
-    return port;
+    return v <= 65535 ? (apr_port_t)v : 0;
 }
 
 static int sh_url_is_tls(const char *url)

@@ -65,7 +65,10 @@ int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
         /* Only the Connection header can make a proxy drop other headers. */
         case 'C':
         case 'c':
+            /* The fourth letter tells Connection from Cookie, Content-*,
+             * Cache-Control... without a call. */
             if (out->connection == NULL && e[i].val
+                && (key[1] | 0x20) == 'o' && (key[3] | 0x20) == 'n'
                 && strcasecmp(key, "Connection") == 0
                 && sh_token_list_names_secure(e[i].val)) {
                 out->connection = key;
@@ -73,7 +76,7 @@ int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
             break;
         case 'S':
         case 's':
-            if (strncasecmp(key, "Signature", 9) == 0
+            if ((key[1] | 0x20) == 'i' && strncasecmp(key, "Signature", 9) == 0
                 && (key[9] == '\0' || strcasecmp(key + 9, "-Input") == 0)) {
                 out->signature = 1;
             }

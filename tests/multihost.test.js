@@ -316,8 +316,11 @@ Listen ${hosts.rogue.ip}:80
   });
 
   test('key rotation under load: the edge switches keys with apachectl -k graceful, no request fails', async () => {
+    // Bounded in count and in time; long enough to span the restart on a
+    // fast machine (where 600 requests would be over before it begins).
+    const started = Date.now();
     const load = netns.runNode(lan, 'client', path.join(HERE, 'client.js'), [JSON.stringify({
-      load: { host: hosts.edge.ip, port: 80, path: '/app/load', count: 600, concurrency: 8, seconds: 40 },
+      load: { host: hosts.edge.ip, port: 80, path: '/app/load', count: 20000, concurrency: 8, seconds: 12 },
     })], { timeout: 90000 });
     await h.sleep(1500);
     const conf = fs.readFileSync(edge.confPath, 'utf8');
@@ -325,9 +328,10 @@ Listen ${hosts.rogue.ip}:80
       `SecureHeadersSignKey edge-2027-01 ed25519 ${keys.next.file}`));
     assert.notEqual(fs.readFileSync(edge.confPath, 'utf8'), conf);
     await edge.reload({ timeout: 20000 });
+    assert.ok(Date.now() - started < 10000, 'the restart must fall inside the load');
     const out = await load;
     assert.deepEqual(out.failures, [], JSON.stringify(out.statuses));
-    assert.equal(out.done, 600, `only ${out.done} requests in the time allowed`);
+    assert.ok(out.done >= 200, `only ${out.done} requests`);
     assert.ok(out.keyids['edge-2026-12'] > 0 && out.keyids['edge-2027-01'] > 0, JSON.stringify(out.keyids));
     const after = await one('client', edgeReq('/app/after'));
     assert.equal(after.json.keyid, 'edge-2027-01');
