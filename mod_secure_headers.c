@@ -110,21 +110,30 @@ static void *sh_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
-/* AP_INIT_FLAG's own message does not repeat the bad value; parse On/Off
- * here so that configtest names both the directive and the value. */
-static const char *sh_parse_on_off(cmd_parms *cmd, const char *arg, int *out)
+/* A directive with two keywords, compared without case; AP_INIT_FLAG's own
+ * message would not repeat the bad value, so configtest names both the
+ * directive and the value here. */
+static const char *sh_parse_keyword(cmd_parms *cmd, const char *arg,
+                                    const char *first, int first_value,
+                                    const char *second, int second_value,
+                                    int *out)
 {
-    if (!strcasecmp(arg, "On")) {
-        *out = 1;
+    if (!strcasecmp(arg, first)) {
+        *out = first_value;
     }
-    else if (!strcasecmp(arg, "Off")) {
-        *out = 0;
+    else if (!strcasecmp(arg, second)) {
+        *out = second_value;
     }
     else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither On nor Off",
-                            cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither %s nor %s",
+                            cmd->cmd->name, arg, first, second);
     }
     return NULL;
+}
+
+static const char *sh_parse_on_off(cmd_parms *cmd, const char *arg, int *out)
+{
+    return sh_parse_keyword(cmd, arg, "On", 1, "Off", 0, out);
 }
 
 static const char *sh_set_enabled(cmd_parms *cmd, void *dconf,
@@ -184,37 +193,28 @@ static const char *sh_set_max_env(cmd_parms *cmd, void *dconf,
 static const char *sh_set_oversize(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
-    sh_dir_conf *conf = dconf;
+    int v = SH_OVERSIZE_UNSET;
+    const char *err = sh_parse_keyword(cmd, arg, "Omit", SH_OVERSIZE_OMIT,
+                                       "Reject", SH_OVERSIZE_REJECT, &v);
 
-    if (!strcasecmp(arg, "Omit")) {
-        conf->oversize = SH_OVERSIZE_OMIT;
+    if (err == NULL) {
+        ((sh_dir_conf *)dconf)->oversize = (sh_oversize_policy)v;
     }
-    else if (!strcasecmp(arg, "Reject")) {
-        conf->oversize = SH_OVERSIZE_REJECT;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither Omit nor Reject",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
+    return err;
 }
 
 static const char *sh_set_upstream_values(cmd_parms *cmd, void *dconf,
                                           const char *arg)
 {
-    sh_dir_conf *conf = dconf;
+    int v = SH_UPSTREAM_UNSET;
+    const char *err = sh_parse_keyword(cmd, arg, "Pass", SH_UPSTREAM_PASS,
+                                       "Recompute", SH_UPSTREAM_RECOMPUTE,
+                                       &v);
 
-    if (!strcasecmp(arg, "Pass")) {
-        conf->upstream_values = SH_UPSTREAM_PASS;
+    if (err == NULL) {
+        ((sh_dir_conf *)dconf)->upstream_values = (sh_upstream_values)v;
     }
-    else if (!strcasecmp(arg, "Recompute")) {
-        conf->upstream_values = SH_UPSTREAM_RECOMPUTE;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither Pass nor "
-                            "Recompute", cmd->cmd->name, arg);
-    }
-    return NULL;
+    return err;
 }
 
 static const char *sh_set_sign_lifetime(cmd_parms *cmd, void *dconf,

@@ -511,73 +511,47 @@ static int sh_cpu_level(void)
 }
 #endif
 
+/* The encoders by level (0 portable, 1 SSSE3, 2 AVX2), exact and with
+ * slack; levels the build has no code for fall back to the portable one. */
+typedef char *(*sh_b64_fn)(char *, const unsigned char *, apr_size_t);
+
+#ifdef SH_HAVE_X86
+static const sh_b64_fn sh_b64_exact[3] = {
+    sh_base64_encode_portable, sh_base64_encode_ssse3, sh_base64_encode_avx2
+};
+static const sh_b64_fn sh_b64_slack[3] = {
+    sh_base64_encode_portable, sh_base64_slack_ssse3, sh_base64_slack_avx2
+};
+#define SH_B64_LEVEL() sh_cpu_level()
+#else
+static const sh_b64_fn sh_b64_exact[1] = { sh_base64_encode_portable };
+static const sh_b64_fn sh_b64_slack[1] = { sh_base64_encode_portable };
+#define SH_B64_LEVEL() 0
+#endif
+
 char *sh_base64_encode_with(int level, char *dst, const unsigned char *src,
                             apr_size_t n)
 {
-#ifdef SH_HAVE_X86
-    if (level > sh_cpu_level()) {
-        return NULL;
-    }
-    switch (level) {
-    case 2:
-        return sh_base64_encode_avx2(dst, src, n);
-    case 1:
-        return sh_base64_encode_ssse3(dst, src, n);
-    }
-#else
-    if (level > 0) {
-        return NULL;
-    }
-#endif
-    return sh_base64_encode_portable(dst, src, n);
+    return level < 0 || level > SH_B64_LEVEL() ? NULL
+           : sh_b64_exact[level](dst, src, n);
 }
 
 char *sh_base64_encode_slack_with(int level, char *dst,
                                   const unsigned char *src, apr_size_t n)
 {
-#ifdef SH_HAVE_X86
-    if (level > sh_cpu_level()) {
-        return NULL;
-    }
-    switch (level) {
-    case 2:
-        return sh_base64_slack_avx2(dst, src, n);
-    case 1:
-        return sh_base64_slack_ssse3(dst, src, n);
-    }
-#else
-    if (level > 0) {
-        return NULL;
-    }
-#endif
-    return sh_base64_encode_portable(dst, src, n);
+    return level < 0 || level > SH_B64_LEVEL() ? NULL
+           : sh_b64_slack[level](dst, src, n);
 }
 
 char *sh_base64_encode_slack(char *dst, const unsigned char *src,
                              apr_size_t n)
 {
-#ifdef SH_HAVE_X86
-    switch (sh_cpu_level()) {
-    case 2:
-        return sh_base64_slack_avx2(dst, src, n);
-    case 1:
-        return sh_base64_slack_ssse3(dst, src, n);
-    }
-#endif
-    return sh_base64_encode_portable(dst, src, n);
+    return sh_b64_slack[SH_B64_LEVEL()](dst, src, n);
 }
 
 char *sh_base64_encode(char *dst, const unsigned char *src, apr_size_t n)
 {
-#ifdef SH_HAVE_X86
-    switch (sh_cpu_level()) {
-    case 2:
-        return sh_base64_encode_avx2(dst, src, n);
-    case 1:
-        return sh_base64_encode_ssse3(dst, src, n);
-    }
-#endif
-    return sh_base64_encode_portable(dst, src, n);
+    return sh_b64_exact[SH_B64_LEVEL()](dst, src, n);
 }
 
 static int sh_b64_value(unsigned char c)

@@ -10,8 +10,8 @@
 // the problem. With SecureHeadersXForwarded On, Express sees what Apache
 // knows.
 //
-// The app's dependencies are installed with `npm ci --prefix tests/express-app`,
-// which this file runs itself when they are missing; it skips only when npm
+// The app's dependencies are installed with `npm ci --prefix tests/express-app`
+// (tests/lib/npm.js) when they are missing; the file skips only when npm
 // cannot reach its registry.
 
 const { describe, test, before, after } = require('node:test');
@@ -19,38 +19,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const h = require('./lib/harness');
+const { ensureNpmDeps } = require('./lib/npm');
 
 const APP_DIR = path.join(__dirname, 'express-app');
-const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b|request to \S+ failed/;
-
-// null when the app's node_modules match package-lock.json (installing them
-// if needed); a skip reason when npm cannot reach the registry; throws otherwise.
-function installExpress() {
-  const lock = JSON.parse(fs.readFileSync(path.join(APP_DIR, 'package-lock.json'), 'utf8'));
-  const want = lock.packages['node_modules/express'].version;
-  let have = null;
-  try {
-    have = JSON.parse(fs.readFileSync(path.join(APP_DIR, 'node_modules', 'express', 'package.json'), 'utf8')).version;
-  } catch (_) { /* not installed */ }
-  if (have === want) return null;
-  let r; let out;
-  for (let attempt = 0; attempt < 2; attempt++) { // once more after a half-finished install
-    r = spawnSync('npm', ['ci', '--prefix', APP_DIR, '--no-audit', '--no-fund', '--prefer-offline'],
-      { encoding: 'utf8', timeout: 300000 });
-    out = `${r.stdout || ''}${r.stderr || ''}${r.error ? String(r.error) : ''}`;
-    if (r.status === 0) return null;
-    if (NETWORK_ERROR.test(out)) break;
-  }
-  if (NETWORK_ERROR.test(out)) {
-    return `express ${want} is not installed and npm cannot reach its registry ` +
-      `(run "npm ci --prefix tests/express-app" with network access): ${out.match(NETWORK_ERROR)[0]}`;
-  }
-  throw new Error(`npm ci --prefix ${APP_DIR} failed (${r.status}):\n${out}`);
-}
-
-const SKIP_REASON = installExpress();
+const SKIP_REASON = ensureNpmDeps(APP_DIR);
 const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : h.needFor({ tls: true, modules: ['remoteip'] });
 
 // A non-loopback address of this machine, if any: a client there is not

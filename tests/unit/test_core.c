@@ -11,17 +11,8 @@
 #include "apr_strings.h"
 
 #include "sh_core.h"
+#include "tap.h"
 
-static int checks, failures;
-
-static void check(int ok, const char *what)
-{
-    checks++;
-    if (!ok) {
-        failures++;
-    }
-    printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
-}
 
 static apr_table_t *table_of(apr_pool_t *p, const char *const *kv)
 {
@@ -461,6 +452,7 @@ static void test_envvars(apr_pool_t *p)
 int main(void)
 {
     apr_pool_t *p;
+    int status;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
@@ -470,9 +462,8 @@ int main(void)
     test_patterns(p);
     test_filter(p);
     test_envvars(p);
-    printf("1..%d\n# %d passed, %d failed\n", checks, checks - failures,
-           failures);
+    status = tap_done();
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return status;
 }

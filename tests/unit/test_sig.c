@@ -16,18 +16,9 @@
 #include "apr_hash.h"
 
 #include "sh_core.h"
+#include "tap.h"
 #include "sh_sig.h"
 
-static int checks, failures;
-
-static void check(int ok, const char *what)
-{
-    checks++;
-    if (!ok) {
-        failures++;
-    }
-    printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
-}
 
 static sh_component comp(const char *name, const char *value)
 {
@@ -568,6 +559,7 @@ static void test_replay(apr_pool_t *p)
 int main(void)
 {
     apr_pool_t *p;
+    int status;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
@@ -584,9 +576,8 @@ int main(void)
     test_authority(p);
     test_nonces(p);
     test_replay(p);
-    printf("1..%d\n# %d passed, %d failed\n", checks, checks - failures,
-           failures);
+    status = tap_done();
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return status;
 }
