@@ -499,7 +499,8 @@ static void sh_send_trustworthy_forwarded(request_rec *r, apr_table_t *out,
     sh_send_forwarded(out, sent, "X-Forwarded-Host", "x-forwarded-host",
                       up && up->xf_host ? up->xf_host : sh_served_host(r));
     sh_send_forwarded(out, sent, "X-Forwarded-For", "x-forwarded-for",
-                      up && up->xf_for ? up->xf_for : client);
+                      up && up->xf_for ? up->xf_for
+                      : client && *client ? client : r->useragent_ip);
 }
 
 /* One debug line per proxied request: which secure headers were added
@@ -984,7 +985,6 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
     else {
         apr_size_t ceiling = sh_env_ceiling(conf);
         sh_env_filter filter = sh_filter_of(conf);
-
         apr_size_t ip_len, room;
 
         https = sh_is_https(r);
