@@ -240,6 +240,24 @@ static void test_ecdsa_roundtrip(apr_pool_t *p)
     }
     check(all, "ecdsa: 50 r||s signatures of 64 bytes verify, "
           "and not over another message");
+    /* The DER to r||s conversion pads an r or s shorter than 32 bytes (its
+     * DER INTEGER shorter too; one in 256 signatures each) and drops the
+     * sign byte of one of 33: sign until both r and s have come short,
+     * each signature verified by libcrypto's own conversion back. */
+    {
+        int short_r = 0, short_s = 0, long_int = 0;
+
+        all = priv && pub;
+        for (i = 0; i < 5000 && all && !(short_r && short_s); i++) {
+            n = sh_key_sign(priv, "message", 7, sig);
+            all = n == 64 && sh_key_verify(pub, "message", 7, sig, n);
+            short_r |= sig[0] == 0;
+            short_s |= sig[32] == 0;
+            long_int |= (sig[0] & 0x80) || (sig[32] & 0x80);
+        }
+        check(all && short_r && short_s && long_int,
+              "ecdsa: r||s with short and 33-byte DER integers verify");
+    }
     n = sh_key_sign(priv, "m", 1, sig);
     n2 = sh_key_sign(priv, "m", 1, sig2);
     check(n == 64 && n2 == 64 && memcmp(sig, sig2, 64) != 0,
