@@ -758,8 +758,10 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
     in = w + 1;
     memcpy(in, input_prefix, ilen);
     memcpy(in + ilen, params, plen);
-    in[ilen + plen] = '\0';
-    out = in + ilen + plen + 1;
+    out = in + ilen + plen;
+    if (signature) {
+        *out++ = '\0';
+    }
     memcpy(out, sig_prefix, slen);
     w = out + slen;
     *w++ = ':';
@@ -767,7 +769,9 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
     *w++ = ':';
     *w = '\0';
     *input = in;
-    *signature = out;
+    if (signature) {
+        *signature = out;
+    }
     return 1;
 }
 

@@ -128,9 +128,11 @@ char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
  * Signs components c[0..n) with key in one pass and one allocation: the
  * parameters are written once into the base and copied once into
  * *input (input_prefix followed by them: the Signature-Input member);
- * *signature gets sig_prefix followed by ":base64:". 0 when libcrypto
- * fails. Unlike sh_sig_base it does not look for line breaks: the caller
- * signs only values that cannot hold one (see mod_secure_headers.c).
+ * *signature gets sig_prefix followed by ":base64:". With signature NULL
+ * the two are one string, in *input: input_prefix, the parameters,
+ * sig_prefix, ":base64:". 0 when libcrypto fails. Unlike sh_sig_base it
+ * does not look for line breaks: the caller signs only values that cannot
+ * hold one (see mod_secure_headers.c).
  */
 int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
                 int n, apr_int64_t created, apr_int64_t expires,

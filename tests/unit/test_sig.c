@@ -369,6 +369,42 @@ static void test_params(apr_pool_t *p)
           "a value with a line break makes no base");
 }
 
+/* sh_sig_sign, in two strings and in one, against the same signature made
+ * step by step from sh_sig_params, sh_sig_base and sh_key_sign. */
+static void test_sign(apr_pool_t *p)
+{
+    sh_component c[5];
+    sh_key *key = NULL;
+    unsigned char secret[32], sig[SH_SIG_MAX];
+    const char *input, *signature, *joined, *want_sig;
+    char *params, *base;
+    apr_size_t plen, blen, n;
+
+    memset(secret, 9, sizeof(secret));
+    sh_key_from_bytes(p, "k", SH_ALG_HMAC_SHA256, secret, 32, 1, &key);
+    c[0] = comp("@method", "POST");
+    c[1] = comp("@authority", "app:8080");
+    c[2] = comp("@path", "/a");
+    c[3] = comp("@query", "?x=1");
+    c[4] = comp("!~passenger-client-address", "198.51.100.7");
+    params = sh_sig_params(p, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB", NULL,
+                           key, &plen);
+    base = sh_sig_base(p, c, 5, params, plen, &blen);
+    n = key && base ? sh_key_sign(key, base, blen, sig) : 0;
+    want_sig = n == 32 ? apr_pstrcat(p, ":", b64(p, sig, n), ":", NULL) : "";
+    check(key && sh_sig_sign(p, key, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB",
+                             NULL, "l=", "l=", &input, &signature)
+          && !strcmp(input, apr_pstrcat(p, "l=", params, NULL))
+          && !strcmp(signature, apr_pstrcat(p, "l=", want_sig, NULL)),
+          "sh_sig_sign: the member and the signature, step by step's");
+    check(key && sh_sig_sign(p, key, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB",
+                             NULL, "l=", "\r\nSignature: l=", &joined, NULL)
+          && !strcmp(joined, apr_pstrcat(p, "l=", params,
+                                         "\r\nSignature: l=", want_sig,
+                                         NULL)),
+          "sh_sig_sign: both in one string when signature is NULL");
+}
+
 static void test_sig_input_errors(apr_pool_t *p)
 {
     static const char *const bad[] = {
@@ -595,6 +631,7 @@ int main(void)
     test_ecdsa_roundtrip(p);
     test_keys(p);
     test_params(p);
+    test_sign(p);
     test_sig_input_errors(p);
     test_dictionary(p);
     test_binary();
