@@ -627,9 +627,9 @@ static int sh_preserves_host(request_rec *r)
 /* The Host mod_proxy_http sends, derived as ap_proxy_create_hdrbrgd does:
  * httpd 2.4.58 and later put it into the table before the proxy fixups
  * hook, earlier versions write it straight into the brigade, so the table
- * alone cannot tell. */
-static const char *sh_http_authority(request_rec *r, apr_table_t *out,
-                                     const apr_uri_t *uri)
+ * alone cannot tell. Here when it does not come from the backend URL;
+ * NULL when it does (sh_http_authority_of_url). */
+static const char *sh_http_authority(request_rec *r, apr_table_t *out)
 {
     const char *host;
 
@@ -639,11 +639,18 @@ static const char *sh_http_authority(request_rec *r, apr_table_t *out,
     }
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 129)
     /* What another proxy fixup may have put there is what is sent. */
-    host = apr_table_get(out, "Host");
-    if (host) {
-        return host;
-    }
+    return apr_table_get(out, "Host");
+#else
+    return NULL;
 #endif
+}
+
+/* The Host ap_proxy_create_hdrbrgd derives from the backend URL. */
+static const char *sh_http_authority_of_url(request_rec *r,
+                                            const apr_uri_t *uri)
+{
+    const char *host;
+
     if (uri->hostname == NULL) {
         return NULL;
     }
@@ -702,37 +709,45 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
                                  const char *url, int h2,
                                  sh_component c[4])
 {
+    static const char *const names[4] = {
+        "@method", "@authority", "@path", "@query"
+    };
     apr_uri_t uri;
-    const char *authority;
-    const char *path, *query;
+    const char *authority = h2 ? NULL : sh_http_authority(r, out);
     int i;
 
-    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
-        return 0;
-    }
-    authority = h2 ? sh_h2_authority(r, &uri)
-                   : sh_http_authority(r, out, &uri);
-    if (authority == NULL) {
-        return 0;
-    }
-    authority = sh_authority_normalize(r->pool, authority,
-                                       sh_url_is_tls(url));
-    path = uri.path && *uri.path ? uri.path : "/";
-    query = uri.query ? apr_pstrcat(r->pool, "?", uri.query, NULL) : "?";
-    c[0].name = "@method";
-    c[0].value = r->method;
-    c[1].name = "@authority";
-    c[1].value = authority;
-    c[2].name = "@path";
-    c[2].value = path;
-    c[3].name = "@query";
-    c[3].value = query;
-    for (i = 0; i < 4; i++) {
-        if (strpbrk(c[i].value, "\r\n")) {
+    /* apr_uri_parse copies out every part of the URL; mod_proxy has parsed
+     * it already, so when the Host sent is not taken from it, path and
+     * query are read off it where that parse splits it instead. */
+    if (authority == NULL || !sh_url_path_query(url, &c[2], &c[3])) {
+        if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
             return 0;
         }
-        c[i].name_len = strlen(c[i].name);
-        c[i].value_len = strlen(c[i].value);
+        if (authority == NULL) {
+            authority = h2 ? sh_h2_authority(r, &uri)
+                           : sh_http_authority_of_url(r, &uri);
+        }
+        if (authority == NULL) {
+            return 0;
+        }
+        c[2].value = uri.path && *uri.path ? uri.path : "/";
+        c[3].value = uri.query ? apr_pstrcat(r->pool, "?", uri.query, NULL)
+                               : "?";
+        c[2].value_len = strlen(c[2].value);
+        c[3].value_len = strlen(c[3].value);
+    }
+    c[0].value = r->method;
+    c[0].value_len = strlen(r->method);
+    c[1].value = sh_authority_normalize(r->pool, authority,
+                                        sh_url_is_tls(url));
+    c[1].value_len = strlen(c[1].value);
+    for (i = 0; i < 4; i++) {
+        if (memchr(c[i].value, '\r', c[i].value_len)
+            || memchr(c[i].value, '\n', c[i].value_len)) {
+            return 0;
+        }
+        c[i].name = names[i];
+        c[i].name_len = strlen(names[i]);
     }
     return 1;
 }

@@ -803,6 +803,37 @@ const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls)
     return out;
 }
 
+int sh_url_path_query(const char *url, sh_component *path,
+                      sh_component *query)
+{
+    const char *s = url, *end;
+
+    if (!apr_isalpha(*s)) {
+        return 0;
+    }
+    while (apr_isalnum(*s) || *s == '+' || *s == '-' || *s == '.') {
+        s++;
+    }
+    if (s[0] != ':' || s[1] != '/' || s[2] != '/') {
+        return 0;
+    }
+    /* The authority runs to the first of "/?#", as apr_uri_parse's. */
+    s += 3;
+    s += strcspn(s, "/?#");
+    end = s + strcspn(s, "?#");
+    path->value = end > s ? s : "/";
+    path->value_len = end > s ? (apr_size_t)(end - s) : 1;
+    if (*end == '?') {
+        query->value = end;
+        query->value_len = strcspn(end, "#");
+    }
+    else {
+        query->value = "?";
+        query->value_len = 1;
+    }
+    return 1;
+}
+
 /* --- structured fields ------------------------------------------------- */
 
 /* A cursor over a field value; every parse step either advances it or

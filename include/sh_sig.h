@@ -144,6 +144,17 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
  * port left out when it is the scheme's default (80, or 443 with tls). */
 const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls);
 
+/* @path and @query of an absolute URL, scheme://authority..., pointing into
+ * it (no copy, no NUL of their own: the lengths say where they end), split
+ * as apr_uri_parse splits it, which is what mod_proxy sends: the path runs
+ * from the first '/', '?' or '#' after the authority to the first '?' or
+ * '#' ("/" when it is empty), the query from that '?' to the next '#' ("?"
+ * when there is none). Only the value and value_len are set. 0 when the
+ * URL does not start with a scheme (a letter, then letters, digits, '+',
+ * '-' or '.') and "://", which apr-util versions read differently. */
+int sh_url_path_query(const char *url, sh_component *path,
+                      sh_component *query);
+
 /* --- structured fields (RFC 8941) ------------------------------------ */
 
 typedef struct {

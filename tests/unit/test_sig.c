@@ -14,6 +14,7 @@
 #include "apr_base64.h"
 #include "apr_strings.h"
 #include "apr_hash.h"
+#include "apr_uri.h"
 
 #include "sh_core.h"
 #include "sh_sig.h"
@@ -405,6 +406,82 @@ static void test_sign(apr_pool_t *p)
           "sh_sig_sign: both in one string when signature is NULL");
 }
 
+/* sh_url_path_query against apr_uri_parse (what mod_proxy sends): the
+ * URLs of the tests and every string of up to six characters from an
+ * alphabet of URL delimiters after "http://" and "h2c://". */
+static int path_query_as_apr(apr_pool_t *p, const char *url)
+{
+    sh_component path, query;
+    apr_uri_t uri;
+    const char *want_path, *want_query;
+
+    if (!sh_url_path_query(url, &path, &query)) {
+        return 0;
+    }
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS) {
+        return 1;           /* mod_proxy refuses it before the fixups */
+    }
+    want_path = uri.path && *uri.path ? uri.path : "/";
+    want_query = uri.query ? apr_pstrcat(p, "?", uri.query, NULL) : "?";
+    return path.value_len == strlen(want_path)
+           && !memcmp(path.value, want_path, path.value_len)
+           && query.value_len == strlen(want_query)
+           && !memcmp(query.value, want_query, query.value_len);
+}
+
+static void test_url_path_query(apr_pool_t *p)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:3000/bench", "http://app", "http://app?",
+        "http://app?#",
+        "https://[::1]:8443/a/b?x=1&y=%20#frag",
+        "h2c://app/p?q#f?g",
+        "ws://u:p@app:81/x/?#",
+        "http://app#only", "http://a/b//c?d?e",
+        "wss://APP/%3F?%23", NULL
+    };
+    static const char alphabet[] = "/?#:@[]a%";
+    static const char *const schemes[] = { "http://", "h2c://" };
+    apr_pool_t *sub;
+    char url[32];
+    int i, all = 1, count = 0, len, k;
+    long n, total;
+    sh_component a, b;
+
+    for (i = 0; urls[i]; i++) {
+        all = all && path_query_as_apr(p, urls[i]);
+    }
+    check(all, "sh_url_path_query: the tests' URLs split as apr_uri_parse");
+    apr_pool_create(&sub, p);
+    for (k = 0; k < 2; k++) {
+        for (len = 0, total = 1; len <= 6; len++, total *= 9) {
+            for (n = 0; n < total; n++) {
+                long v = n;
+                char *w = url + strlen(strcpy(url, schemes[k]));
+
+                for (i = 0; i < len; i++, v /= 9) {
+                    *w++ = alphabet[v % 9];
+                }
+                *w = '\0';
+                all = all && path_query_as_apr(sub, url);
+                count++;
+                if (count % 4096 == 0) {
+                    apr_pool_clear(sub);
+                }
+            }
+        }
+    }
+    apr_pool_destroy(sub);
+    check(all && count == 1195742, "sh_url_path_query: 1,195,742 URLs "
+          "built from /?#:@[]a% split as apr_uri_parse");
+    check(!sh_url_path_query("/path?q", &a, &b)
+          && !sh_url_path_query("//host/p", &a, &b)
+          && !sh_url_path_query("http:/p", &a, &b)
+          && !sh_url_path_query("1http://h/p", &a, &b)
+          && !sh_url_path_query("ht_tp://h/p", &a, &b),
+          "sh_url_path_query: no scheme:// and no split (apr_uri_parse then)");
+}
+
 static void test_sig_input_errors(apr_pool_t *p)
 {
     static const char *const bad[] = {
@@ -632,6 +709,7 @@ int main(void)
     test_keys(p);
     test_params(p);
     test_sign(p);
+    test_url_path_query(p);
     test_sig_input_errors(p);
     test_dictionary(p);
     test_binary();
