@@ -628,9 +628,9 @@ static int sh_preserves_host(request_rec *r)
 /* The Host mod_proxy_http sends, derived as ap_proxy_create_hdrbrgd does:
  * httpd 2.4.58 and later put it into the table before the proxy fixups
  * hook, earlier versions write it straight into the brigade, so the table
- * alone cannot tell. */
-static const char *sh_http_authority(request_rec *r, apr_table_t *out,
-                                     const apr_uri_t *uri)
+ * alone cannot tell. Here when it does not come from the backend URL;
+ * NULL when it does (sh_http_authority_of_url). */
+static const char *sh_http_authority(request_rec *r, apr_table_t *out)
 {
     const char *host;
 
@@ -640,11 +640,18 @@ static const char *sh_http_authority(request_rec *r, apr_table_t *out,
     }
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 129)
     /* What another proxy fixup may have put there is what is sent. */
-    host = apr_table_get(out, "Host");
-    if (host) {
-        return host;
-    }
+    return apr_table_get(out, "Host");
+#else
+    return NULL;
 #endif
+}
+
+/* The Host ap_proxy_create_hdrbrgd derives from the backend URL. */
+static const char *sh_http_authority_of_url(request_rec *r,
+                                            const apr_uri_t *uri)
+{
+    const char *host;
+
     if (uri->hostname == NULL) {
         return NULL;
     }
@@ -703,37 +710,45 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
                                  const char *url, int h2,
                                  sh_component c[4])
 {
+    static const char *const names[4] = {
+        "@method", "@authority", "@path", "@query"
+    };
     apr_uri_t uri;
-    const char *authority;
-    const char *path, *query;
+    const char *authority = h2 ? NULL : sh_http_authority(r, out);
     int i;
 
-    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
-        return 0;
-    }
-    authority = h2 ? sh_h2_authority(r, &uri)
-                   : sh_http_authority(r, out, &uri);
-    if (authority == NULL) {
-        return 0;
-    }
-    authority = sh_authority_normalize(r->pool, authority,
-                                       sh_url_is_tls(url));
-    path = uri.path && *uri.path ? uri.path : "/";
-    query = uri.query ? apr_pstrcat(r->pool, "?", uri.query, NULL) : "?";
-    c[0].name = "@method";
-    c[0].value = r->method;
-    c[1].name = "@authority";
-    c[1].value = authority;
-    c[2].name = "@path";
-    c[2].value = path;
-    c[3].name = "@query";
-    c[3].value = query;
-    for (i = 0; i < 4; i++) {
-        if (strpbrk(c[i].value, "\r\n")) {
+    /* apr_uri_parse copies out every part of the URL; mod_proxy has parsed
+     * it already, so when the Host sent is not taken from it, path and
+     * query are read off it where that parse splits it instead. */
+    if (authority == NULL || !sh_url_path_query(url, &c[2], &c[3])) {
+        if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
             return 0;
         }
-        c[i].name_len = strlen(c[i].name);
-        c[i].value_len = strlen(c[i].value);
+        if (authority == NULL) {
+            authority = h2 ? sh_h2_authority(r, &uri)
+                           : sh_http_authority_of_url(r, &uri);
+        }
+        if (authority == NULL) {
+            return 0;
+        }
+        c[2].value = uri.path && *uri.path ? uri.path : "/";
+        c[3].value = uri.query ? apr_pstrcat(r->pool, "?", uri.query, NULL)
+                               : "?";
+        c[2].value_len = strlen(c[2].value);
+        c[3].value_len = strlen(c[3].value);
+    }
+    c[0].value = r->method;
+    c[0].value_len = strlen(r->method);
+    c[1].value = sh_authority_normalize(r->pool, authority,
+                                        sh_url_is_tls(url));
+    c[1].value_len = strlen(c[1].value);
+    for (i = 0; i < 4; i++) {
+        if (memchr(c[i].value, '\r', c[i].value_len)
+            || memchr(c[i].value, '\n', c[i].value_len)) {
+            return 0;
+        }
+        c[i].name = names[i];
+        c[i].name_len = strlen(names[i]);
     }
     return 1;
 }
@@ -742,7 +757,8 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
 
 /* Signs request components c[0..n) with key: the Signature-Input member
  * (input_prefix and the parameters) and the signature (sig_prefix and
- * ":base64:"); 0 when signing failed. */
+ * ":base64:"), or both in one string, *input, when signature is NULL; 0
+ * when signing failed. */
 static int sh_sign_components(request_rec *r, const sh_key *key,
                               const sh_component *c, int n, int lifetime,
                               const char *target, const char *input_prefix,
@@ -804,7 +820,7 @@ static int sh_send_self_proof(request_rec *r, apr_table_t *out,
                               sh_component *proof)
 {
     sh_component all[SH_SIG_MAX_COMPONENTS];
-    const char *input, *sig, *value, *target;
+    const char *value, *target;
     int n = sh_covered(all, req, sent, NULL);
 
     /* The authority of the connection, whatever Host says: where the
@@ -813,10 +829,9 @@ static int sh_send_self_proof(request_rec *r, apr_table_t *out,
     target = sh_url_authority(r, url);
     if (target == NULL || sh_keyid_check(target) != NULL
         || !sh_sign_components(r, sh_instance_key(), all, n, lifetime,
-                               target, "input=", "sig=", &input, &sig)) {
+                               target, "input=", ", sig=", &value, NULL)) {
         return 0;
     }
-    value = apr_pstrcat(r->pool, input, ", ", sig, NULL);
     apr_table_addn(out, SECURE_HEADERS_SELF, value);
     proof->name = "!~secure-headers-self";
     proof->name_len = sizeof("!~secure-headers-self") - 1;
@@ -826,23 +841,31 @@ static int sh_send_self_proof(request_rec *r, apr_table_t *out,
 }
 
 /* The signature of SPEC point 6, in its own member of Signature-Input and
- * Signature; members with other labels (a client's own signatures) stay. */
+ * Signature; members with other labels (a client's own signatures) stay.
+ * "joined" (mod_proxy_http's path, see sh_apply_secure_headers): both lines
+ * go in as one table entry, "Signature-Input" with a value that carries
+ * CRLF "Signature: " and the signature, written so by sh_sig_sign in the
+ * same buffer: the same bytes reach the wire for one entry's cost in
+ * ap_proxy_create_hdrbrgd instead of two (bench/README.md, "Signing"). */
 static int sh_send_signature(request_rec *r, apr_table_t *out,
                              const sh_key *key, const sh_component req[4],
                              const sh_sent *sent, const sh_component *proof,
-                             int lifetime)
+                             int lifetime, int joined)
 {
     sh_component all[SH_SIG_MAX_COMPONENTS];
     const char *input, *sig;
     int n = sh_covered(all, req, sent, proof);
 
-    if (!sh_sign_components(r, key, all, n, lifetime, NULL,
-                            SH_SIG_LABEL "=", SH_SIG_LABEL "=", &input,
-                            &sig)) {
+    if (!sh_sign_components(r, key, all, n, lifetime, NULL, SH_SIG_LABEL "=",
+                            joined ? CRLF "Signature: " SH_SIG_LABEL "="
+                                   : SH_SIG_LABEL "=",
+                            &input, joined ? NULL : &sig)) {
         return 0;
     }
     apr_table_addn(out, "Signature-Input", input);
-    apr_table_addn(out, "Signature", sig);
+    if (!joined) {
+        apr_table_addn(out, "Signature", sig);
+    }
     return 1;
 }
 
@@ -1050,7 +1073,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         if (key) {
             sh_strip_signature_members(r, out);
             if (!sh_send_signature(r, out, key, req, &sent,
-                                   self ? &proof : NULL, lifetime)) {
+                                   self ? &proof : NULL, lifetime, !h2)) {
                 sh_fail_closed(r, out, "signing failed");
                 return;
             }

@@ -310,26 +310,50 @@ const char *sh_key_random_hmac(apr_pool_t *p, const char *keyid,
     return err;
 }
 
+/* One INTEGER of a DER ECDSA-Sig-Value as 32 big-endian bytes, left
+ * padded with zeros; its sign byte (a leading 0x00) dropped. Returns the
+ * bytes of DER it took, 0 when it is not a non-negative INTEGER that fits. */
+static apr_size_t sh_der_uint256(const unsigned char *der, apr_size_t len,
+                                 unsigned char out[32])
+{
+    apr_size_t n;
+    const unsigned char *v;
+
+    if (len < 3 || der[0] != 0x02 || der[1] == 0 || der[1] > len - 2
+        || (der[2] & 0x80)) {
+        return 0;
+    }
+    n = der[1];
+    v = der + 2;
+    while (n > 32 && *v == 0) {
+        v++;
+        n--;
+    }
+    if (n > 32) {
+        return 0;
+    }
+    memset(out, 0, 32 - n);
+    memcpy(out + 32 - n, v, n);
+    return 2 + (apr_size_t)der[1];
+}
+
 /* ECDSA signatures travel as r||s (RFC 9421 section 3.3.4); libcrypto
- * speaks DER. */
+ * speaks DER: SEQUENCE { INTEGER r, INTEGER s }, at most 72 bytes for
+ * P-256, so every length fits in one byte. Read here rather than with
+ * d2i_ECDSA_SIG, which allocates a signature and two bignums per request
+ * (about 4,000 instructions under callgrind, bench/README.md). */
 static apr_size_t sh_ecdsa_der_to_raw(const unsigned char *der,
                                       apr_size_t der_len,
                                       unsigned char out[64])
 {
-    const unsigned char *q = der;
-    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &q, (long)der_len);
-    const BIGNUM *r, *s;
-    apr_size_t n = 0;
+    apr_size_t r, s;
 
-    if (sig == NULL) {
+    if (der_len < 2 || der[0] != 0x30 || der[1] != der_len - 2) {
         return 0;
     }
-    ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_bn2binpad(r, out, 32) == 32 && BN_bn2binpad(s, out + 32, 32) == 32) {
-        n = 64;
-    }
-    ECDSA_SIG_free(sig);
-    return n;
+    r = sh_der_uint256(der + 2, der_len - 2, out);
+    s = r ? sh_der_uint256(der + 2 + r, der_len - 2 - r, out + 32) : 0;
+    return s && 2 + r + s == der_len ? 64 : 0;
 }
 
 static int sh_ecdsa_raw_to_der(const unsigned char *raw,
@@ -734,8 +758,10 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
     in = w + 1;
     memcpy(in, input_prefix, ilen);
     memcpy(in + ilen, params, plen);
-    in[ilen + plen] = '\0';
-    out = in + ilen + plen + 1;
+    out = in + ilen + plen;
+    if (signature) {
+        *out++ = '\0';
+    }
     memcpy(out, sig_prefix, slen);
     w = out + slen;
     *w++ = ':';
@@ -743,7 +769,9 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
     *w++ = ':';
     *w = '\0';
     *input = in;
-    *signature = out;
+    if (signature) {
+        *signature = out;
+    }
     return 1;
 }
 
@@ -773,6 +801,37 @@ const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls)
     }
     out[keep] = '\0';
     return out;
+}
+
+int sh_url_path_query(const char *url, sh_component *path,
+                      sh_component *query)
+{
+    const char *s = url, *end;
+
+    if (!apr_isalpha(*s)) {
+        return 0;
+    }
+    while (apr_isalnum(*s) || *s == '+' || *s == '-' || *s == '.') {
+        s++;
+    }
+    if (s[0] != ':' || s[1] != '/' || s[2] != '/') {
+        return 0;
+    }
+    /* The authority runs to the first of "/?#", as apr_uri_parse's. */
+    s += 3;
+    s += strcspn(s, "/?#");
+    end = s + strcspn(s, "?#");
+    path->value = end > s ? s : "/";
+    path->value_len = end > s ? (apr_size_t)(end - s) : 1;
+    if (*end == '?') {
+        query->value = end;
+        query->value_len = strcspn(end, "#");
+    }
+    else {
+        query->value = "?";
+        query->value_len = 1;
+    }
+    return 1;
 }
 
 /* --- structured fields ------------------------------------------------- */

@@ -5,7 +5,9 @@
 // (cheaply: a reference) the raw headers of the last request; GET /__stats
 // (asked directly, not through Apache) decodes them: the header names, which
 // "!~" headers arrived and how many bytes of serialised environment (name NUL
-// value NUL ...) !~Passenger-Envvars held.
+// value NUL ...) !~Passenger-Envvars held; and the request line and raw
+// headers themselves, from which bench/run.js rebuilds and verifies the
+// module's RFC 9421 signature.
 //
 //   node bench/backend.js PORT [DELAY_MS]   prints "listening PORT" when ready
 //
@@ -22,11 +24,14 @@ const BODY = 'ok\n';
 const LEN = String(Buffer.byteLength(BODY));
 
 let lastRaw = null;
+let lastMethod = null;
+let lastUrl = null;
 let requests = 0;
 let connections = 0;
 
 function stats() {
-  const out = { requests, connections, names: [], secure: [], headerBytes: 0, envvars: null };
+  const out = { requests, connections, names: [], secure: [], headerBytes: 0, envvars: null,
+    method: lastMethod, url: lastUrl, rawHeaders: lastRaw || [] };
   if (!lastRaw) return out;
   for (let i = 0; i < lastRaw.length; i += 2) {
     const name = lastRaw[i];
@@ -63,6 +68,8 @@ const server = http.createServer((req, res) => {
   }
   requests++;
   lastRaw = req.rawHeaders;
+  lastMethod = req.method;
+  lastUrl = req.url;
   if (DELAY_MS) setTimeout(() => answer(res), DELAY_MS);
   else answer(res);
 });

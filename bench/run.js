@@ -17,6 +17,12 @@
 //     mod_secure_headers (B), both to the same Node.js backend, and Apache +
 //     Passenger 6 running the same Node.js code (C), in alternating rounds;
 //     per-round req/s, medians, ratios B/A and B/C.
+// Signing (issue 9 point 6, bench/signing.js): (c) plus
+//     SecureHeadersSignKey for each algorithm under callgrind (what it adds
+//     over (c), where it goes, no key parsing or algorithm fetch per
+//     request), the unsigned module against signed ones under wrk, and the
+//     signing path's native time (bench/sign_bench.c) next to `openssl
+//     speed`.
 //
 // BENCH_QUICK=1 for a 1-2 minute run; the other knobs are listed in
 // bench/README.md. Node built-ins only.
@@ -29,6 +35,7 @@ const tls = require('tls');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
 const { passengerRuntimeConf } = require('../tests/lib/passenger');
+const signing = require('./signing');
 
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(__dirname, 'out');
@@ -50,6 +57,9 @@ const WWW = (() => {
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY || '';
+// BENCH_ONLY=callgrind, wrk or sign (the native signing microbenchmark), or
+// several, comma-separated; unset: all of them.
+const PHASES = new Set(ONLY ? ONLY.split(',') : ['callgrind', 'wrk', 'sign']);
 const ENVS = (process.env.BENCH_ENVS || 'small,tls,big,static').split(',').filter(Boolean);
 const N1 = Number(process.env.BENCH_N1 || (QUICK ? 100 : 200));
 const N2 = Number(process.env.BENCH_N2 || (QUICK ? 600 : 2200));
@@ -269,7 +279,7 @@ function loadModules(names) {
 
 /** httpd.conf for one Apache instance.
  *  kind: 'proxy' (ProxyPass to backendPort) or 'passenger'. */
-function apacheConf(dir, { port, kind: kindAsked = 'proxy', backendPort, env = 'small', withModule, withHeaders, mpmTuning, cert, mpm = 'event' }) {
+function apacheConf(dir, { port, kind: kindAsked = 'proxy', backendPort, env = 'small', withModule, withHeaders, mpmTuning, cert, mpm = 'event', sign = null }) {
   let kind = kindAsked;
   const mods = [`mpm_${mpm}`, ...BASE_MODULES];
   if (env === 'tls') mods.push('ssl');
@@ -284,7 +294,7 @@ function apacheConf(dir, { port, kind: kindAsked = 'proxy', backendPort, env = '
   // 40 x 150 bytes encode to about 8.6 KB, past the default 8192-byte
   // SecureHeadersEnvMaxSize: raise it so that the whole environment is sent.
   const shLines = withModule ? `  <IfModule secure_headers_module>
-    SecureHeadersEnvMaxSize 65536
+    SecureHeadersEnvMaxSize 65536${sign ? `\n    ${signing.signKeyLine(sign)}` : ''}
   </IfModule>` : '';
   const headersLines = withHeaders ? HEADERS_CONF.map((l) => `  ${l}`).join('\n') : '';
   let target;
@@ -474,6 +484,14 @@ const SETUPS = {
   headers: { label: '(b) mod_proxy + the mod_headers lines', short: '(b) mod_headers', withModule: false, withHeaders: true },
   module: { label: '(c) mod_proxy + mod_secure_headers', short: '(c) module', withModule: true, withHeaders: false },
 };
+// (c) signing every request (SecureHeadersSignKey), one per algorithm of
+// BENCH_SIGN (default all three; empty: none). Their keys are generated
+// into the run's temporary directory.
+const SIGN_SETUPS = signing.algorithms(process.env.BENCH_SIGN).map((a) => `sign-${a}`);
+for (const k of SIGN_SETUPS) {
+  const a = k.slice(5);
+  SETUPS[k] = { label: `(c) + SecureHeadersSignKey ${signing.ALGS[a].alg}`, short: `(c) + ${a}`, withModule: true, withHeaders: false, sign: a };
+}
 // The objects whose functions are each configuration's own (BENCH_SO may
 // name the module's file otherwise).
 const SETUP_OBJ = { module: `[${path.basename(SO)}]`, headers: '[mod_headers.so]' };
@@ -486,7 +504,7 @@ const MODES = (process.env.BENCH_MODES || 'close,keepalive').split(',').filter((
 // small one only. TLS runs on one keep-alive connection (a handshake per
 // request under callgrind would take minutes and measure OpenSSL).
 const PLAN = {
-  small: { setups: ['none', 'headers', 'module'], modes: MODES },
+  small: { setups: ['none', 'headers', 'module', ...SIGN_SETUPS], modes: MODES },
   tls: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
   big: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
   static: { setups: ['none', 'module'], modes: MODES.filter((m) => m === 'keepalive') },
@@ -509,8 +527,11 @@ const CG_MPM = process.env.BENCH_MPM || 'prefork';
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS || 2);
 // BENCH_SETUPS=module: (a) and (c) only, e.g. to measure a variant of the
 // module (BENCH_SO) against a previous run's (b).
+// The signed setups (sign-hmac, ...) are measured against (c), which they
+// bring along.
 if (process.env.BENCH_SETUPS) {
   const only = new Set(['none', ...process.env.BENCH_SETUPS.split(',')]);
+  if ([...only].some((x) => x.startsWith('sign-'))) only.add('module');
   for (const env of Object.keys(PLAN)) PLAN[env].setups = PLAN[env].setups.filter((x) => only.has(x));
 }
 const ONE_MODE = MODES.length === 1 ? MODES[0] : null;
@@ -536,8 +557,8 @@ async function callgrindSession({ env, setup, mode, n, backend, cert, cgDir, rep
   const tag = `${env}-${mode}-${setup}-${n}-r${rep + 1}${repMovsb !== REP_MOVSB ? '-repmovsb' : ''}`;
   const dir = mkInstanceDir(`cg-${tag}`);
   const port = await freePort();
-  const { withModule, withHeaders } = SETUPS[setup];
-  const conf = apacheConf(dir, { port, backendPort: backend.port, env, withModule, withHeaders, cert, mpm: CG_MPM });
+  const { withModule, withHeaders, sign } = SETUPS[setup];
+  const conf = apacheConf(dir, { port, backendPort: backend.port, env, withModule, withHeaders, cert, mpm: CG_MPM, sign });
   const file = path.join(cgDir, `callgrind.${tag}.out`);
   // Callgrind creates the file as root at start and writes it at exit, after
   // Apache has switched to www-data: give it to www-data beforehand.
@@ -579,7 +600,8 @@ async function callgrindSession({ env, setup, mode, n, backend, cert, cgDir, rep
  *    it from another object (for a module: its hooks, whatever they are
  *    called);
  *  - edges: Map("caller [object]\0callee [object]" -> inclusive cost of
- *    those calls).
+ *    those calls);
+ *  - calls: Map("caller [object]\0callee [object]" -> how many calls).
  *  Inlined code counts for the function it was inlined into.
  *  (callgrind_annotate --inclusive=yes splits a function by the source file
  *  of its inlined lines; this does not.) */
@@ -595,6 +617,8 @@ function parseCallgrind(file) {
   };
   const fns = new Map();
   const edges = new Map();
+  const calls = new Map();
+  let ncalls = 0;
   const entry = (k) => { let e = fns.get(k); if (!e) { e = { self: 0, incl: 0, entry: 0 }; fns.set(k, e); } return e; };
   let ob = '';
   let fn = '';
@@ -615,6 +639,7 @@ function parseCallgrind(file) {
         if (calleeOb !== ob) entry(calleeKey).entry += cost;
         const ek = `${key}\0${calleeKey}`;
         edges.set(ek, (edges.get(ek) || 0) + cost);
+        calls.set(ek, (calls.get(ek) || 0) + ncalls);
         inCall = false;
         cob = null;
       } else {
@@ -632,9 +657,9 @@ function parseCallgrind(file) {
     else if (k === 'fn') { fn = name(fnNames, rest); key = `${fn} [${path.basename(ob)}]`; cob = null; }
     else if (k === 'cob') cob = name(obNames, rest);
     else if (k === 'cfn') cfn = name(fnNames, rest);
-    else if (k === 'calls') inCall = true;
+    else if (k === 'calls') { inCall = true; ncalls = Number(rest.split(' ')[0]) || 0; }
   }
-  return { fns, edges };
+  return { fns, edges, calls };
 }
 
 /** Per-request cost of each function and call edge: (cost in the n2
@@ -653,7 +678,13 @@ function perRequest(file1, file2, dn) {
   for (const k of new Set([...a.edges.keys(), ...b.edges.keys()])) {
     edges.set(k, ((b.edges.get(k) || 0) - (a.edges.get(k) || 0)) / dn);
   }
-  return { fns, edges };
+  // Calls by edge: per request, and the n2 session's own count (start-up
+  // included).
+  const calls = new Map();
+  for (const k of new Set([...a.calls.keys(), ...b.calls.keys()])) {
+    calls.set(k, { perRequest: ((b.calls.get(k) || 0) - (a.calls.get(k) || 0)) / dn, session: b.calls.get(k) || 0 });
+  }
+  return { fns, edges, calls };
 }
 
 const bare = (k) => k.replace(/ \[[^\]]*\]$/, '');
@@ -771,15 +802,22 @@ async function measure(env, mode, ctx) {
   }
   const s0 = reps[0];
   const got = (setup) => s0[setup].second.stats;
-  // What reached the backend: the secure headers with (c) only, the two
-  // mod_headers ones with (b) only. (Nothing is proxied in "static".)
+  // What reached the backend: the secure headers with (c) (signed or not)
+  // only, the two mod_headers ones with (b) only; the module's signature,
+  // of the setup's algorithm and verified, with the signed setups only.
+  // (Nothing is proxied in "static".)
   for (const setup of env === 'static' ? [] : setups) {
     const st = got(setup);
     const secure = st.secure.map((h) => h.name);
     const plain = HEADER_NAMES.filter((h) => st.names.includes(h.toLowerCase()));
-    if ((setup === 'module') !== (secure.length > 0)) throw new Error(`${env} ${mode} ${setup}: secure headers ${secure.join(', ') || 'none'}`);
+    if (SETUPS[setup].withModule !== (secure.length > 0)) throw new Error(`${env} ${mode} ${setup}: secure headers ${secure.join(', ') || 'none'}`);
     if ((setup === 'headers') !== (plain.length === HEADER_NAMES.length)) throw new Error(`${env} ${mode} ${setup}: mod_headers lines ${plain.join(', ') || 'none'}`);
-    res.setups[setup].headers = setup === 'module' ? st.secure.map((h) => `${h.name} (${h.length} B)`) : plain;
+    res.setups[setup].headers = SETUPS[setup].withModule ? st.secure.map((h) => `${h.name} (${h.length} B)`) : plain;
+    const sig = signing.checkSignature(st, SETUPS[setup].sign, `${env} ${mode} ${setup}`);
+    if (sig) {
+      res.setups[setup].signature = sig;
+      res.setups[setup].headers.push(`Signature-Input (${sig.inputLength} B)`, `Signature (${sig.signatureLength} B)`);
+    }
   }
   const ev = env === 'static' ? null : got('module').envvars;
   res.envRawBytes = ev ? ev.rawBytes : 0;
@@ -793,13 +831,32 @@ async function measure(env, mode, ctx) {
     res.ratio = m.added / res.setups.headers.added;
     res.ratioRuns = ratios;
   }
-  // Profiles from the first repetition's sessions.
+  // Profiles from the first repetition's sessions; the signed setups'
+  // against (c), in res.signing.
   const o = perRequest(s0.none.first.file, s0.none.second.file, dn);
   res.profiles = {};
-  for (const setup of setups.filter((x) => x !== 'none')) {
+  let wModule = null;
+  for (const setup of setups.filter((x) => x !== 'none' && !SETUPS[x].sign)) {
     const w = perRequest(s0[setup].first.file, s0[setup].second.file, dn);
     res.profiles[setup] = profileOf(setup, w, o);
+    if (setup === 'module') wModule = w;
     annotate(`${env}.${mode}.${setup}`, s0[setup].second.file);
+  }
+  const signed = setups.filter((x) => SETUPS[x].sign);
+  if (signed.length) {
+    res.signing = {};
+    for (const setup of signed) {
+      const w = perRequest(s0[setup].first.file, s0[setup].second.file, dn);
+      const over = reps.map((x) => x[setup].perRequest - x.module.perRequest);
+      res.signing[setup] = {
+        alg: SETUPS[setup].sign, label: SETUPS[setup].label, overModule: mean(over), overModuleRuns: over,
+        noise: halfSpread(over), overNone: res.setups[setup].added, perRequest: res.setups[setup].perRequest,
+        signature: res.setups[setup].signature,
+        profile: signing.profile(w, wModule, { moduleObj: SETUP_OBJ.module, firstOverModule: over[0] }),
+        sessionLabel: `${N1}/${N2}`,
+      };
+      annotate(`${env}.${mode}.${setup}`, s0[setup].second.file);
+    }
   }
   res.hooksSharePct = res.profiles.module.insideHooks / res.setups.none.perRequest * 100;
   res.addedSharePct = m.added / res.setups.none.perRequest * 100;
@@ -923,6 +980,49 @@ function loadNote() {
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
 
+/** wrk against each setup in turn, ROUNDS rounds in the order given, then
+ *  reversed, ...; per-round req/s and server CPU per request (the Apache
+ *  instance, and the backend unless the setup has none of its own) into
+ *  res.setups, in the order given. */
+function wrkRounds(setups, res, backendTag) {
+  log(`# wrk -t${THREADS} -c${CONNS} -d${DURATION}s, ${ROUNDS} rounds; warm-up 2 s each`);
+  for (const s of setups) {
+    wrk(s.port, 2);
+    s.rps = [];
+    s.cpuUs = [];
+    s.webUs = [];
+    s.appUs = [];
+    s.bad = 0;
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? [...setups].reverse() : setups;
+    const line = [];
+    for (const s of order) {
+      const web0 = cpuSeconds([s.name]);
+      const app0 = s.noBackend ? 0 : cpuSeconds([backendTag]);
+      const w = wrk(s.port, DURATION);
+      const web = cpuSeconds([s.name]) - web0;
+      const app = s.noBackend ? 0 : cpuSeconds([backendTag]) - app0;
+      s.rps.push(w.rps);
+      if (w.requests) {
+        s.cpuUs.push((web + app) / w.requests * 1e6);
+        s.webUs.push(web / w.requests * 1e6);
+        s.appUs.push(app / w.requests * 1e6);
+      }
+      s.bad += w.non2xx;
+      if (w.errors) res.notes.push(`${s.key} round ${round + 1}: socket errors ${w.errors}`);
+      line.push(`${s.key} ${fmt(w.rps)}`);
+    }
+    log(`#   round ${round + 1}: ${line.join(', ')} req/s`);
+  }
+  for (const s of setups) {
+    res.setups.push({ key: s.key, label: s.label, rps: s.rps, median: median(s.rps), non2xx: s.bad,
+      cpuUs: s.cpuUs, cpuMedian: s.cpuUs.length ? median(s.cpuUs) : null,
+      webMedian: s.webUs.length ? median(s.webUs) : null, appMedian: s.appUs.length ? median(s.appUs) : null });
+    if (s.bad) res.notes.push(`${s.key}: ${s.bad} non-2xx responses`);
+  }
+}
+
 async function runWrk() {
   const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   if (r.error || !/wrk/.test(r.stdout + r.stderr)) {
@@ -949,50 +1049,15 @@ async function runWrk() {
       res.notes.push(`Passenger skipped: ${whyNot}`);
     } else {
       try {
-        setups.push({ key: 'C', label: 'Apache + Passenger 6', ...(await startApache('wrk-C', { kind: 'passenger', withModule: false })) });
+        setups.push({ key: 'C', label: 'Apache + Passenger 6', noBackend: true, ...(await startApache('wrk-C', { kind: 'passenger', withModule: false })) });
       } catch (e) {
         res.notes.push(`Passenger skipped: ${e.message.split('\n')[0]}`);
         log(e.message);
       }
     }
-    log(`# wrk -t${THREADS} -c${CONNS} -d${DURATION}s, ${ROUNDS} rounds; warm-up 2 s each`);
-    for (const s of setups) {
-      wrk(s.port, 2);
-      s.rps = [];
-      s.cpuUs = [];
-      s.webUs = [];
-      s.appUs = [];
-      s.bad = 0;
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      // A B C, then C B A: no setup always runs first or last, and B always
-      // runs right next to A and to C, for paired per-round ratios.
-      const order = round % 2 ? [...setups].reverse() : setups;
-      const line = [];
-      for (const s of order) {
-        const web0 = cpuSeconds([s.name]);
-        const app0 = s.key === 'C' ? 0 : cpuSeconds(['backend-wrk']);
-        const w = wrk(s.port, DURATION);
-        const web = cpuSeconds([s.name]) - web0;
-        const app = s.key === 'C' ? 0 : cpuSeconds(['backend-wrk']) - app0;
-        s.rps.push(w.rps);
-        if (w.requests) {
-          s.cpuUs.push((web + app) / w.requests * 1e6);
-          s.webUs.push(web / w.requests * 1e6);
-          s.appUs.push(app / w.requests * 1e6);
-        }
-        s.bad += w.non2xx;
-        if (w.errors) res.notes.push(`${s.key} round ${round + 1}: socket errors ${w.errors}`);
-        line.push(`${s.key} ${fmt(w.rps)}`);
-      }
-      log(`#   round ${round + 1}: ${line.join(', ')} req/s`);
-    }
-    for (const s of setups) {
-      res.setups.push({ key: s.key, label: s.label, rps: s.rps, median: median(s.rps), non2xx: s.bad,
-        cpuUs: s.cpuUs, cpuMedian: s.cpuUs.length ? median(s.cpuUs) : null,
-        webMedian: s.webUs.length ? median(s.webUs) : null, appMedian: s.appUs.length ? median(s.appUs) : null });
-      if (s.bad) res.notes.push(`${s.key}: ${s.bad} non-2xx responses`);
-    }
+    // A B C, then C B A: no setup always runs first or last, and B always
+    // runs right next to A and to C, for paired per-round ratios.
+    wrkRounds(setups, res, 'backend-wrk');
   } finally {
     for (const s of setups) await stopChild(s.child);
     await stopChild(backend.child);
@@ -1011,17 +1076,65 @@ async function runWrk() {
   return res;
 }
 
+/** Throughput signed against unsigned (issue 9 point 6): the module
+ *  unsigned (U) and signing with each algorithm of BENCH_WRK_SIGN (default
+ *  hmac and ed25519: H, E; ecdsa: S) to one backend, in alternating rounds
+ *  with U in the middle (H U E, E U H, ...), so that it runs right next to
+ *  each. The signature of each signed setup is checked before. */
+async function runWrkSign() {
+  const algs = signing.algorithms(process.env.BENCH_WRK_SIGN, ['hmac', 'ed25519']);
+  if (!algs.length) return null;
+  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  if (r.error || !/wrk/.test(r.stdout + r.stderr)) return null;
+  const res = { setups: [], notes: [], algs };
+  res.load = loadNote();
+  const backend = await startBackend('wrk-sign', SERVER_CPUS);
+  const setups = [];
+  const KEY = { hmac: 'H', ed25519: 'E', ecdsa: 'S' };
+  try {
+    const unsigned = { key: 'U', label: 'Apache + mod_proxy + mod_secure_headers, unsigned', alg: null,
+      ...(await startApache('wrk-U', { backendPort: backend.port, withModule: true })) };
+    const signed = [];
+    for (const a of algs) {
+      signed.push({ key: KEY[a], label: `the same + SecureHeadersSignKey ${signing.ALGS[a].alg}`, alg: a,
+        ...(await startApache(`wrk-${KEY[a]}`, { backendPort: backend.port, withModule: true, sign: a })) });
+    }
+    setups.push(signed[0], unsigned, ...signed.slice(1));
+    for (const s of setups) {
+      const c = await connectWhenListening(s.port, false, 1000);
+      await c.request('/bench'); await c.close();
+      const st = await getJSON(backend.port, '/__stats');
+      if (!st.secure.length) throw new Error(`${s.key}: no secure headers reached the backend`);
+      s.signature = signing.checkSignature(st, s.alg, `wrk ${s.key}`);
+    }
+    wrkRounds(setups, res, 'backend-wrk-sign');
+  } finally {
+    for (const s of setups) await stopChild(s.child);
+    await stopChild(backend.child);
+  }
+  const get = (k) => res.setups.find((s) => s.key === k);
+  const u = get('U');
+  res.ratios = algs.map((a) => {
+    const s = get(KEY[a]);
+    return { alg: a, key: s.key, ratio: s.median / u.median, paired: median(s.rps.map((v, i) => v / u.rps[i])),
+      cpuRatio: u.cpuMedian && s.cpuMedian ? s.cpuMedian / u.cpuMedian : null,
+      cpuAddedUs: u.cpuMedian && s.cpuMedian ? s.cpuMedian - u.cpuMedian : null };
+  });
+  res.loadAfter = loadNote();
+  return res;
+}
+
 // ------------------------------------------------------------ report
 
 function moduleVersion() {
   if (process.env.BENCH_SO) return '';
   const head = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO });
-  const dirty = run('git', ['status', '--porcelain', '--', 'mod_secure_headers.c', 'sh_core.c', 'include'], { cwd: REPO });
+  const dirty = run('git', ['status', '--porcelain', '--', 'mod_secure_headers.c', 'sh_core.c', 'sh_sig.c', 'sh_upstream.c', 'include'], { cwd: REPO });
   if (head.status !== 0) return '';
   return `, built from ${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes to its sources' : ''}`;
 }
 
-function report(cg, wk) {
+function report(cg, wk, sg = {}) {
   const L = [];
   const p = (s = '') => L.push(s);
   const ok = (b) => (b === null || b === undefined ? 'n/a' : b ? 'met' : '**NOT met**');
@@ -1157,6 +1270,8 @@ function report(cg, wk) {
     p(`B/A CPU per request = ${fmt(wk.cpuRatioBA, 3)}x${wk.cpuRatioCB !== null ? `; C/B = ${fmt(wk.cpuRatioCB, 2)}x` : ''}`);
     for (const n of wk.notes) p(`- ${n}`);
   }
+  const signCtx = { cg, wrk: sg.wrk, native: sg.native, fmt, ok, N1, N2, THREADS, CONNS, DURATION, ROUNDS, PIN };
+  for (const l of signing.reportSection(signCtx)) p(l);
   p();
   p('## Summary');
   p();
@@ -1184,6 +1299,7 @@ function report(cg, wk) {
     if (wk.cpuRatioBA !== null) p(`| server CPU per request B/A (for information) | ${fmt(wk.cpuRatioBA, 3)}x | - | |`);
     p(`| throughput B/C (module vs Passenger) | ${wk.ratioBC === null ? 'skipped' : `${fmt(wk.ratioBC, 2)}x`} | >= ${TARGET_VS_PASSENGER}x | ${wk.ratioBC === null ? 'n/a (Passenger not run)' : ok(wk.ratioBC >= TARGET_VS_PASSENGER)} |`);
   }
+  for (const l of signing.summaryRows(signCtx)) p(l);
   return L.join('\n') + '\n';
 }
 
@@ -1196,20 +1312,31 @@ async function main() {
   build();
   TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'sh-bench-'));
   fs.chmodSync(TMP, 0o755);
+  if (SIGN_SETUPS.length || PHASES.has('wrk')) signing.makeKeys(TMP);
   const t0 = Date.now();
   let cg = null;
   let wk = null;
-  if (ONLY !== 'wrk') {
+  const sg = {};
+  if (PHASES.has('sign')) {
+    // First, while nothing of ours runs: it waits for a quiet machine.
+    log('# signing: native time of the signing path (bench/sign_bench.c) and openssl speed');
+    sg.native = await signing.runNative({ repo: REPO, tmp: TMP, log, run, quick: QUICK });
+  }
+  if (PHASES.has('callgrind')) {
     log(`# (a) callgrind: ${ENVS.join(', ')}; sessions of ${N1} and ${N2} requests`);
     cg = await runCallgrind();
   }
-  if (ONLY !== 'callgrind') {
+  if (PHASES.has('wrk')) {
     log('# (b) throughput');
     wk = await runWrk();
+    if (signing.algorithms(process.env.BENCH_WRK_SIGN, ['hmac', 'ed25519']).length) {
+      log('# (b) throughput, signed against unsigned');
+      sg.wrk = await runWrkSign();
+    }
   }
-  const text = report(cg, wk);
+  const text = report(cg, wk, sg);
   fs.writeFileSync(path.join(OUT, 'summary.md'), text);
-  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ callgrind: cg, wrk: wk }, null, 2));
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ callgrind: cg, wrk: wk, signing: sg }, null, 2));
   process.stdout.write(text);
   log(`# done in ${((Date.now() - t0) / 1000).toFixed(0)} s; details in ${path.relative(process.cwd(), OUT) || OUT}/`);
 }

@@ -9,8 +9,9 @@
  *
  * Prints nanoseconds per operation (best of 5 runs of "iterations") for
  * each case; "only" runs one case "iterations" times and prints nothing
- * else, for callgrind (bench/sign, which counts instructions per
- * operation as the difference of two iteration counts).
+ * else, for callgrind (bench/signing.js, run by `BENCH_ONLY=sign bench/run`
+ * or `make -f Makefile.apxs bench-sign`, counts instructions per operation
+ * as the difference of two iteration counts).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
@@ -169,7 +170,7 @@ static const struct {
     { "hmac-pads", pads_hmac, "HMAC-SHA256 from precomputed pads (the module's)" },
     { "hmac-evp-mac-dup", evp_mac_dup, "pre-keyed EVP_MAC_CTX, duplicated per request" },
     { "hmac-oneshot", oneshot_hmac, "OpenSSL one-shot HMAC()" },
-    { "nonce-batched", nonce_batched, "sh_nonce (RAND_bytes once per 32)" },
+    { "nonce-batched", nonce_batched, "sh_nonce (RAND_bytes once per 64)" },
     { "nonce-rand-each", rand_each, "RAND_bytes(16) per nonce" },
 };
 

@@ -128,9 +128,11 @@ char *sh_sig_base(apr_pool_t *p, const sh_component *c, int n,
  * Signs components c[0..n) with key in one pass and one allocation: the
  * parameters are written once into the base and copied once into
  * *input (input_prefix followed by them: the Signature-Input member);
- * *signature gets sig_prefix followed by ":base64:". 0 when libcrypto
- * fails. Unlike sh_sig_base it does not look for line breaks: the caller
- * signs only values that cannot hold one (see mod_secure_headers.c).
+ * *signature gets sig_prefix followed by ":base64:". With signature NULL
+ * the two are one string, in *input: input_prefix, the parameters,
+ * sig_prefix, ":base64:". 0 when libcrypto fails. Unlike sh_sig_base it
+ * does not look for line breaks: the caller signs only values that cannot
+ * hold one (see mod_secure_headers.c).
  */
 int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
                 int n, apr_int64_t created, apr_int64_t expires,
@@ -141,6 +143,17 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
 /* @authority as RFC 9421 section 2.2.3 wants it: host lower-cased, the
  * port left out when it is the scheme's default (80, or 443 with tls). */
 const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls);
+
+/* @path and @query of an absolute URL, scheme://authority..., pointing into
+ * it (no copy, no NUL of their own: the lengths say where they end), split
+ * as apr_uri_parse splits it, which is what mod_proxy sends: the path runs
+ * from the first '/', '?' or '#' after the authority to the first '?' or
+ * '#' ("/" when it is empty), the query from that '?' to the next '#' ("?"
+ * when there is none). Only the value and value_len are set. 0 when the
+ * URL does not start with a scheme (a letter, then letters, digits, '+',
+ * '-' or '.') and "://", which apr-util versions read differently. */
+int sh_url_path_query(const char *url, sh_component *path,
+                      sh_component *query);
 
 /* --- structured fields (RFC 8941) ------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include "apr_base64.h"
 #include "apr_strings.h"
 #include "apr_hash.h"
+#include "apr_uri.h"
 
 #include "sh_core.h"
 #include "tap.h"
@@ -231,6 +232,24 @@ static void test_ecdsa_roundtrip(apr_pool_t *p)
     }
     check(all, "ecdsa: 50 r||s signatures of 64 bytes verify, "
           "and not over another message");
+    /* The DER to r||s conversion pads an r or s shorter than 32 bytes (its
+     * DER INTEGER shorter too; one in 256 signatures each) and drops the
+     * sign byte of one of 33: sign until both r and s have come short,
+     * each signature verified by libcrypto's own conversion back. */
+    {
+        int short_r = 0, short_s = 0, long_int = 0;
+
+        all = priv && pub;
+        for (i = 0; i < 5000 && all && !(short_r && short_s); i++) {
+            n = sh_key_sign(priv, "message", 7, sig);
+            all = n == 64 && sh_key_verify(pub, "message", 7, sig, n);
+            short_r |= sig[0] == 0;
+            short_s |= sig[32] == 0;
+            long_int |= (sig[0] & 0x80) || (sig[32] & 0x80);
+        }
+        check(all && short_r && short_s && long_int,
+              "ecdsa: r||s with short and 33-byte DER integers verify");
+    }
     n = sh_key_sign(priv, "m", 1, sig);
     n2 = sh_key_sign(priv, "m", 1, sig2);
     check(n == 64 && n2 == 64 && memcmp(sig, sig2, 64) != 0,
@@ -340,6 +359,118 @@ static void test_params(apr_pool_t *p)
     c[4] = comp("x", "a\nb");
     check(sh_sig_base(p, c, 5, params, len, &len) == NULL,
           "a value with a line break makes no base");
+}
+
+/* sh_sig_sign, in two strings and in one, against the same signature made
+ * step by step from sh_sig_params, sh_sig_base and sh_key_sign. */
+static void test_sign(apr_pool_t *p)
+{
+    sh_component c[5];
+    sh_key *key = NULL;
+    unsigned char secret[32], sig[SH_SIG_MAX];
+    const char *input, *signature, *joined, *want_sig;
+    char *params, *base;
+    apr_size_t plen, blen, n;
+
+    memset(secret, 9, sizeof(secret));
+    sh_key_from_bytes(p, "k", SH_ALG_HMAC_SHA256, secret, 32, 1, &key);
+    c[0] = comp("@method", "POST");
+    c[1] = comp("@authority", "app:8080");
+    c[2] = comp("@path", "/a");
+    c[3] = comp("@query", "?x=1");
+    c[4] = comp("!~passenger-client-address", "198.51.100.7");
+    params = sh_sig_params(p, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB", NULL,
+                           key, &plen);
+    base = sh_sig_base(p, c, 5, params, plen, &blen);
+    n = key && base ? sh_key_sign(key, base, blen, sig) : 0;
+    want_sig = n == 32 ? apr_pstrcat(p, ":", b64(p, sig, n), ":", NULL) : "";
+    check(key && sh_sig_sign(p, key, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB",
+                             NULL, "l=", "l=", &input, &signature)
+          && !strcmp(input, apr_pstrcat(p, "l=", params, NULL))
+          && !strcmp(signature, apr_pstrcat(p, "l=", want_sig, NULL)),
+          "sh_sig_sign: the member and the signature, step by step's");
+    check(key && sh_sig_sign(p, key, c, 5, 10, 70, "BBBBBBBBBBBBBBBBBBBBBB",
+                             NULL, "l=", "\r\nSignature: l=", &joined, NULL)
+          && !strcmp(joined, apr_pstrcat(p, "l=", params,
+                                         "\r\nSignature: l=", want_sig,
+                                         NULL)),
+          "sh_sig_sign: both in one string when signature is NULL");
+}
+
+/* sh_url_path_query against apr_uri_parse (what mod_proxy sends): the
+ * URLs of the tests and every string of up to six characters from an
+ * alphabet of URL delimiters after "http://" and "h2c://". */
+static int path_query_as_apr(apr_pool_t *p, const char *url)
+{
+    sh_component path, query;
+    apr_uri_t uri;
+    const char *want_path, *want_query;
+
+    if (!sh_url_path_query(url, &path, &query)) {
+        return 0;
+    }
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS) {
+        return 1;           /* mod_proxy refuses it before the fixups */
+    }
+    want_path = uri.path && *uri.path ? uri.path : "/";
+    want_query = uri.query ? apr_pstrcat(p, "?", uri.query, NULL) : "?";
+    return path.value_len == strlen(want_path)
+           && !memcmp(path.value, want_path, path.value_len)
+           && query.value_len == strlen(want_query)
+           && !memcmp(query.value, want_query, query.value_len);
+}
+
+static void test_url_path_query(apr_pool_t *p)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:3000/bench", "http://app", "http://app?",
+        "http://app?#",
+        "https://[::1]:8443/a/b?x=1&y=%20#frag",
+        "h2c://app/p?q#f?g",
+        "ws://u:p@app:81/x/?#",
+        "http://app#only", "http://a/b//c?d?e",
+        "wss://APP/%3F?%23", NULL
+    };
+    static const char alphabet[] = "/?#:@[]a%";
+    static const char *const schemes[] = { "http://", "h2c://" };
+    apr_pool_t *sub;
+    char url[32];
+    int i, all = 1, count = 0, len, k;
+    long n, total;
+    sh_component a, b;
+
+    for (i = 0; urls[i]; i++) {
+        all = all && path_query_as_apr(p, urls[i]);
+    }
+    check(all, "sh_url_path_query: the tests' URLs split as apr_uri_parse");
+    apr_pool_create(&sub, p);
+    for (k = 0; k < 2; k++) {
+        for (len = 0, total = 1; len <= 6; len++, total *= 9) {
+            for (n = 0; n < total; n++) {
+                long v = n;
+                char *w = url + strlen(strcpy(url, schemes[k]));
+
+                for (i = 0; i < len; i++, v /= 9) {
+                    *w++ = alphabet[v % 9];
+                }
+                *w = '\0';
+                all = all && path_query_as_apr(sub, url);
+                count++;
+                if (count % 4096 == 0) {
+                    apr_pool_clear(sub);
+                }
+            }
+        }
+    }
+    apr_pool_destroy(sub);
+    check(all && count == 1195742, "sh_url_path_query: 1,195,742 URLs "
+          "built from /?#:@[]a% split as apr_uri_parse");
+    check(!sh_url_path_query("/path?q", &a, &b)
+          && !sh_url_path_query("//host/p", &a, &b)
+          && !sh_url_path_query("http:/p", &a, &b)
+          && !sh_url_path_query("1http://h/p", &a, &b)
+          && !sh_url_path_query("ht_tp://h/p", &a, &b),
+          "sh_url_path_query: no scheme:// and no split (apr_uri_parse then)");
 }
 
 static void test_sig_input_errors(apr_pool_t *p)
@@ -569,6 +700,8 @@ int main(void)
     test_ecdsa_roundtrip(p);
     test_keys(p);
     test_params(p);
+    test_sign(p);
+    test_url_path_query(p);
     test_sig_input_errors(p);
     test_dictionary(p);
     test_binary();
