@@ -472,8 +472,13 @@ async function startOnce({ body, modules, withTls, logLevel, keep, appJs }) {
     const text = logs().error + '\n' + logs().passenger;
     await stop().catch(() => {});
     const busy = /Address already in use|could not bind/i.test(text);
+    // Debian's Apache + mod_passenger has been seen to die of SIGSEGV while
+    // starting, before it answered any request (once, in a CI run):
+    // the reference itself, not the code under test, so it gets another try.
+    const crashedAtStart = !answered && exited && exited.sig !== null;
     const err = new Error(`Passenger reference did not answer (${exited ? `apache exited ${JSON.stringify(exited)}` : answered ? `status ${answered.status}` : lastErr}):\n${text.slice(-4000)}`);
-    return { ok: false, retry: busy, error: err };
+    if (crashedAtStart) process.stderr.write(`# Passenger reference: apache exited ${JSON.stringify(exited)} while starting; trying again\n`);
+    return { ok: false, retry: busy || crashedAtStart, error: err };
   }
   if (withTls) {
     // make sure the TLS vhost answers too
