@@ -375,37 +375,42 @@ static char *sh_base64_encode_ssse3(char *dst, const unsigned char *src,
     return sh_base64_tail_ssse3(dst, src, n);
 }
 
+/* Two 12-byte groups, read as 16 bytes at src and at src + 12, to 32
+ * characters: sh_b64_block_ssse3 in each 128-bit lane. */
+__attribute__((target("avx2")))
+static inline __m256i sh_b64_block_avx2(const unsigned char *src)
+{
+    __m256i in = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)src)),
+        _mm_loadu_si128((const __m128i *)(src + 12)), 1);
+    __m256i ac, bd, idx, cls;
+
+    in = _mm256_shuffle_epi8(in, _mm256_setr_epi8(SH_B64_SPREAD,
+                                                  SH_B64_SPREAD));
+    ac = _mm256_mulhi_epu16(_mm256_and_si256(in,
+                                             _mm256_set1_epi32(0x0fc0fc00)),
+                            _mm256_set1_epi32(0x04000040));
+    bd = _mm256_mullo_epi16(_mm256_and_si256(in,
+                                             _mm256_set1_epi32(0x003f03f0)),
+                            _mm256_set1_epi32(0x01000010));
+    idx = _mm256_or_si256(ac, bd);
+    cls = _mm256_or_si256(
+        _mm256_subs_epu8(idx, _mm256_set1_epi8(51)),
+        _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(26), idx),
+                         _mm256_set1_epi8(13)));
+    return _mm256_add_epi8(
+        _mm256_shuffle_epi8(_mm256_setr_epi8(SH_B64_OFFSETS, SH_B64_OFFSETS),
+                            cls), idx);
+}
+
 __attribute__((target("avx2")))
 static char *sh_base64_encode_avx2(char *dst, const unsigned char *src,
                                    apr_size_t n)
 {
-    const __m256i spread = _mm256_setr_epi8(SH_B64_SPREAD, SH_B64_SPREAD);
-    const __m256i offsets = _mm256_setr_epi8(SH_B64_OFFSETS, SH_B64_OFFSETS);
-    const __m256i mask_ac = _mm256_set1_epi32(0x0fc0fc00);
-    const __m256i mul_ac = _mm256_set1_epi32(0x04000040);
-    const __m256i mask_bd = _mm256_set1_epi32(0x003f03f0);
-    const __m256i mul_bd = _mm256_set1_epi32(0x01000010);
-    const __m256i n51 = _mm256_set1_epi8(51);
-    const __m256i n26 = _mm256_set1_epi8(26);
-    const __m256i n13 = _mm256_set1_epi8(13);
-
     /* Two 12-byte groups per step, loaded as 16 bytes each from src and
      * src + 12: stop while 28 remain. */
     while (n >= 28) {
-        __m256i in = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)src)),
-            _mm_loadu_si128((const __m128i *)(src + 12)), 1);
-        __m256i ac, bd, idx, cls;
-
-        in = _mm256_shuffle_epi8(in, spread);
-        ac = _mm256_mulhi_epu16(_mm256_and_si256(in, mask_ac), mul_ac);
-        bd = _mm256_mullo_epi16(_mm256_and_si256(in, mask_bd), mul_bd);
-        idx = _mm256_or_si256(ac, bd);
-        cls = _mm256_or_si256(_mm256_subs_epu8(idx, n51),
-                              _mm256_and_si256(_mm256_cmpgt_epi8(n26, idx),
-                                               n13));
-        _mm256_storeu_si256((__m256i *)dst, _mm256_add_epi8(
-                                _mm256_shuffle_epi8(offsets, cls), idx));
+        _mm256_storeu_si256((__m256i *)dst, sh_b64_block_avx2(src));
         dst += 32;
         src += 24;
         n -= 24;
@@ -451,36 +456,13 @@ __attribute__((target("avx2")))
 static char *sh_base64_slack_avx2(char *dst, const unsigned char *src,
                                   apr_size_t n)
 {
-    const __m256i spread = _mm256_setr_epi8(SH_B64_SPREAD, SH_B64_SPREAD);
-    const __m256i offsets = _mm256_setr_epi8(SH_B64_OFFSETS, SH_B64_OFFSETS);
-    const __m256i mask_ac = _mm256_set1_epi32(0x0fc0fc00);
-    const __m256i mul_ac = _mm256_set1_epi32(0x04000040);
-    const __m256i mask_bd = _mm256_set1_epi32(0x003f03f0);
-    const __m256i mul_bd = _mm256_set1_epi32(0x01000010);
-    const __m256i n51 = _mm256_set1_epi8(51);
-    const __m256i n26 = _mm256_set1_epi8(26);
-    const __m256i n13 = _mm256_set1_epi8(13);
-
     char *end = dst + sh_base64_len(n);
 
     /* Every step loads 16 bytes at src and at src + 12, and stores 32: the
      * last one, over fewer than 24 bytes, reads into the source's slack and
      * writes into the destination's. */
     while (n) {
-        __m256i in = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)src)),
-            _mm_loadu_si128((const __m128i *)(src + 12)), 1);
-        __m256i ac, bd, idx, cls;
-
-        in = _mm256_shuffle_epi8(in, spread);
-        ac = _mm256_mulhi_epu16(_mm256_and_si256(in, mask_ac), mul_ac);
-        bd = _mm256_mullo_epi16(_mm256_and_si256(in, mask_bd), mul_bd);
-        idx = _mm256_or_si256(ac, bd);
-        cls = _mm256_or_si256(_mm256_subs_epu8(idx, n51),
-                              _mm256_and_si256(_mm256_cmpgt_epi8(n26, idx),
-                                               n13));
-        _mm256_storeu_si256((__m256i *)dst, _mm256_add_epi8(
-                                _mm256_shuffle_epi8(offsets, cls), idx));
+        _mm256_storeu_si256((__m256i *)dst, sh_b64_block_avx2(src));
         if (n <= 24) {
             if (n % 3) {
                 end[-1] = '=';
