@@ -317,3 +317,72 @@ describe('configtest', () => {
     assert.match(bad.output, /NoSuchDirective/);
   });
 });
+
+// scripts/ensure-deps decides what the README's two commands install. On a
+// fresh Debian 12 there is no node: it must ask for Debian's nodejs and npm.
+// Run unprivileged (as nobody when the suite is root), so it only reports
+// what it would install and never calls apt-get; PATH holds just the tools
+// the script uses, with or without a node.
+describe('scripts/ensure-deps', () => {
+  const os = require('node:os');
+  const path = require('node:path');
+  let dir;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-deps-'));
+    fs.chmodSync(dir, 0o755);
+    for (const d of ['nonode', 'withnode']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
+    for (const tool of ['dpkg-query', 'grep', 'sort', 'id']) {
+      const real = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      assert.ok(real, `${tool} is on this machine`);
+      for (const d of ['nonode', 'withnode']) fs.symlinkSync(real, path.join(dir, d, tool));
+    }
+    fs.symlinkSync(process.execPath, path.join(dir, 'withnode', 'node'));
+    fs.mkdirSync(path.join(dir, 'oldnode'), { mode: 0o755 });
+    for (const tool of fs.readdirSync(path.join(dir, 'nonode'))) {
+      fs.symlinkSync(fs.readlinkSync(path.join(dir, 'nonode', tool)), path.join(dir, 'oldnode', tool));
+    }
+    fs.writeFileSync(path.join(dir, 'oldnode', 'node'),
+      '#!/bin/bash\ncase "$1" in -p) echo 16 ;; --version) echo v16.20.2 ;; esac\n', { mode: 0o755 });
+    // a copy nobody can read, wherever the clone is
+    fs.copyFileSync(path.join(h.REPO, 'scripts', 'ensure-deps'), path.join(dir, 'ensure-deps'));
+    fs.chmodSync(path.join(dir, 'ensure-deps'), 0o755);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = (bin, sets) => {
+    const argv = ['/bin/bash', path.join(dir, 'ensure-deps'), ...sets];
+    const asNobody = process.getuid() === 0
+      ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...argv] : argv;
+    return spawnSync(asNobody[0], asNobody.slice(1), {
+      encoding: 'utf8', env: { PATH: path.join(dir, bin), LANG: 'C' }, cwd: '/',
+    });
+  };
+  const missing = (r) => ((/^Missing packages: (.*)$/m.exec(r.stderr) || [])[1] || '').split(' ').filter(Boolean);
+
+  test('no node on the machine: Debian\'s nodejs and npm are asked for, with the command to run', () => {
+    const r = run('nonode', ['test']);
+    assert.equal(r.status, 1, r.stderr);
+    const pkgs = missing(r);
+    assert.ok(pkgs.includes('nodejs') && pkgs.includes('npm'), r.stderr);
+    assert.match(r.stderr, /^Run as root: {2}sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y .*\bnodejs npm'$/m);
+  });
+
+  test('a node of 18 or newer: neither is asked for', () => {
+    const r = run('withnode', ['test']);
+    assert.ok(!missing(r).includes('nodejs') && !missing(r).includes('npm'), r.stderr);
+    // this machine has the test set installed, so nothing at all is missing
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('a node older than 18: refused, naming it', () => {
+    const r = run('oldnode', ['test']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^ensure-deps: Node.js 18 or newer is needed; ${dir}/oldnode/node is v16.20.2$`, 'm'));
+  });
+
+  test('an unknown set is refused', () => {
+    const r = run('withnode', ['tset']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^ensure-deps: unknown set 'tset'$/m);
+  });
+});
