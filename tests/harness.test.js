@@ -336,13 +336,17 @@ describe('scripts/ensure-deps', () => {
       assert.ok(real, `${tool} is on this machine`);
       for (const d of ['nonode', 'withnode']) fs.symlinkSync(real, path.join(dir, d, tool));
     }
-    fs.symlinkSync(process.execPath, path.join(dir, 'withnode', 'node'));
+    // Stand-ins that answer the two questions the script asks a node
+    // (`node -p <major>`, `node --version`): this node's answers, and an old
+    // one's. The real binary may need libraries from a LD_LIBRARY_PATH that
+    // nobody cannot read (make test-node18).
+    const fakeNode = (version) => `#!/bin/bash\ncase "$1" in -p) echo ${version.split('.')[0].slice(1)} ;; --version) echo ${version} ;; esac\n`;
+    fs.writeFileSync(path.join(dir, 'withnode', 'node'), fakeNode(process.version), { mode: 0o755 });
     fs.mkdirSync(path.join(dir, 'oldnode'), { mode: 0o755 });
     for (const tool of fs.readdirSync(path.join(dir, 'nonode'))) {
       fs.symlinkSync(fs.readlinkSync(path.join(dir, 'nonode', tool)), path.join(dir, 'oldnode', tool));
     }
-    fs.writeFileSync(path.join(dir, 'oldnode', 'node'),
-      '#!/bin/bash\ncase "$1" in -p) echo 16 ;; --version) echo v16.20.2 ;; esac\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'oldnode', 'node'), fakeNode('v16.20.2'), { mode: 0o755 });
     // a copy nobody can read, wherever the clone is
     fs.copyFileSync(path.join(h.REPO, 'scripts', 'ensure-deps'), path.join(dir, 'ensure-deps'));
     fs.chmodSync(path.join(dir, 'ensure-deps'), 0o755);
@@ -367,7 +371,7 @@ describe('scripts/ensure-deps', () => {
     assert.match(r.stderr, /^Run as root: {2}sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y .*\bnodejs npm'$/m);
   });
 
-  test('a node of 18 or newer: neither is asked for', () => {
+  test(`a node of 18 or newer (${process.version}): neither is asked for`, () => {
     const r = run('withnode', ['test']);
     assert.ok(!missing(r).includes('nodejs') && !missing(r).includes('npm'), r.stderr);
     // this machine has the test set installed, so nothing at all is missing
