@@ -51,9 +51,6 @@
 /* Upper bound for SecureHeadersEnvMaxSize: far past any backend's limit. */
 #define SH_ENV_MAX_CEILING (1024 * 1024)
 
-/* Upper bound for SecureHeadersSignLifetime: a day. */
-#define SH_LIFETIME_MAX 86400
-
 /* mod_proxy's own module record, found by name at start-up: linking to it
  * would stop this module from loading without mod_proxy. */
 static module *sh_proxy_module;
@@ -223,10 +220,10 @@ static const char *sh_set_sign_lifetime(cmd_parms *cmd, void *dconf,
     char *end;
     apr_int64_t n = apr_strtoi64(arg, &end, 10);
 
-    if (!apr_isdigit(*arg) || *end || n < 1 || n > SH_LIFETIME_MAX) {
+    if (!apr_isdigit(*arg) || *end || n < 1 || n > SH_SIGN_LIFETIME_MAX) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
                             "from 1 to %d", cmd->cmd->name, arg,
-                            SH_LIFETIME_MAX);
+                            SH_SIGN_LIFETIME_MAX);
     }
     ((sh_dir_conf *)dconf)->sign_lifetime = (int)n;
     return NULL;
@@ -710,9 +707,8 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
                                  const char *url, int h2,
                                  sh_component c[4])
 {
-    static const char *const names[4] = {
-        "@method", "@authority", "@path", "@query"
-    };
+    static const char *const names[SH_SIG_REQUEST_COMPONENTS] =
+        SH_SIG_REQUEST_COMPONENT_NAMES;
     apr_uri_t uri;
     const char *authority = h2 ? NULL : sh_http_authority(r, out);
     int i;
@@ -742,7 +738,7 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
     c[1].value = sh_authority_normalize(r->pool, authority,
                                         sh_url_is_tls(url));
     c[1].value_len = strlen(c[1].value);
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < SH_SIG_REQUEST_COMPONENTS; i++) {
         if (memchr(c[i].value, '\r', c[i].value_len)
             || memchr(c[i].value, '\n', c[i].value_len)) {
             return 0;
@@ -782,7 +778,7 @@ static int sh_covered(sh_component *all, const sh_component req[4],
 {
     int n = 0, i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < SH_SIG_REQUEST_COMPONENTS; i++) {
         all[n++] = req[i];
     }
     for (i = 0; i < sent->nsecure; i++) {
@@ -867,30 +863,6 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
         apr_table_addn(out, "Signature", sig);
     }
     return 1;
-}
-
-/* Drops members labelled secure-headers that a RequestHeader rule may
- * have put into the request: the one signature sent is the module's. */
-static void sh_strip_signature_members(request_rec *r, apr_table_t *out)
-{
-    static const char *const names[] = { "Signature", "Signature-Input" };
-    int i;
-
-    for (i = 0; i < 2; i++) {
-        const char *v = apr_table_get(out, names[i]);
-        const char *rest;
-
-        if (v == NULL) {
-            continue;
-        }
-        rest = sh_sf_dict_without(r->pool, v, SH_SIG_LABEL);
-        if (rest == NULL || *rest == '\0') {
-            apr_table_unset(out, names[i]);
-        }
-        else {
-            apr_table_setn(out, names[i], rest);
-        }
-    }
 }
 
 /* --- adding the secure headers ----------------------------------------- */
@@ -1071,7 +1043,9 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
             return;
         }
         if (key) {
-            sh_strip_signature_members(r, out);
+            /* Members labelled secure-headers that a RequestHeader rule
+             * may have put in go: the one signature sent is the module's. */
+            sh_sig_strip_ours(r->pool, out, 0);
             if (!sh_send_signature(r, out, key, req, &sent,
                                    self ? &proof : NULL, lifetime, !h2)) {
                 sh_fail_closed(r, out, "signing failed");

@@ -18,8 +18,6 @@
  * Every signature accepted here is remembered until it expires, in a cache
  * that all the server's processes share, so none can be replayed.
  */
-#include <arpa/inet.h>
-
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -300,24 +298,6 @@ int sh_port_is_ours(apr_port_t port)
 
 /* --- what the request carries ------------------------------------------ */
 
-/* All field lines of a header, joined with ", " as RFC 9110 combines
- * them (httpd already merges most; h2 and trailers may not). */
-static const char *sh_field_value(request_rec *r, const char *name)
-{
-    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *value = NULL;
-    int i;
-
-    for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && !strcasecmp(e[i].key, name)) {
-            value = value ? apr_pstrcat(r->pool, value, ", ", e[i].val, NULL)
-                          : e[i].val;
-        }
-    }
-    return value;
-}
-
 typedef struct {
     int present;                /* a secure-headers member somewhere */
     int parsed;                 /* in both headers, and well formed */
@@ -360,8 +340,8 @@ static void sh_parse_signature(request_rec *r, const char *input,
 
 static void sh_find_signature(request_rec *r, sh_signature *out)
 {
-    const char *input = sh_field_value(r, "Signature-Input");
-    const char *sig = sh_field_value(r, "Signature");
+    const char *input = sh_field_value(r->pool, r->headers_in, "Signature-Input");
+    const char *sig = sh_field_value(r->pool, r->headers_in, "Signature");
 
     out->present = (input && sh_sf_dict_may_have(input, SH_SIG_LABEL))
                    || (sig && sh_sf_dict_may_have(sig, SH_SIG_LABEL));
@@ -486,14 +466,13 @@ static int sh_input_covers(const sh_sig_input *in, const char *name)
 static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
                                       const char *exempt)
 {
-    static const char *const required[] = {
-        "@method", "@authority", "@path", "@query"
-    };
+    static const char *const required[SH_SIG_REQUEST_COMPONENTS] =
+        SH_SIG_REQUEST_COMPONENT_NAMES;
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     int i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < SH_SIG_REQUEST_COMPONENTS; i++) {
         if (!sh_input_covers(in, required[i])) {
             return apr_psprintf(r->pool, "it does not cover %s", required[i]);
         }
@@ -509,7 +488,7 @@ static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
     for (i = 0; i < in->count; i++) {
         sh_component *c = &in->components[i];
         const char *v = c->name[0] == '@' ? sh_received_component(r, c->name)
-                                          : sh_field_value(r, c->name);
+                                          : sh_field_value(r->pool, r->headers_in, c->name);
 
         if (v == NULL) {
             return apr_psprintf(r->pool, "the request has no %s", c->name);
@@ -615,7 +594,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     if (in->expires + SH_CLOCK_SKEW < now) {
         return "it has expired";
     }
-    if (in->expires < in->created || in->expires - in->created > 86400) {
+    if (in->expires < in->created || in->expires - in->created > SH_SIGN_LIFETIME_MAX) {
         return "its lifetime is negative or longer than a day";
     }
     err = sh_fill_components(r, in, exempt);
@@ -650,13 +629,6 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
 
 /* --- the values a trusted upstream sent -------------------------------- */
 
-int sh_is_ip_literal(const char *s)
-{
-    unsigned char buf[16];
-
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static int sh_is_base64_text(const char *s)
 {
     apr_size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
@@ -686,7 +658,7 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
     apr_size_t i;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        const char *v = sh_field_value(r, fields[i].name);
+        const char *v = sh_field_value(r->pool, r->headers_in, fields[i].name);
 
         if (v && (in == NULL || sh_input_covers(in, fields[i].name))) {
             *(const char **)((char *)sent + fields[i].offset) = v;
@@ -707,25 +679,8 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
 /* The upstream's secure headers and signature are for this hop only. */
 static void sh_take_off(request_rec *r)
 {
-    static const char *const names[] = { "Signature-Input", "Signature" };
-    int i;
-
     sh_strip_secure_headers(r->headers_in);
-    for (i = 0; i < 2; i++) {
-        const char *v = sh_field_value(r, names[i]);
-        const char *rest = v ? sh_sf_dict_without(r->pool, v, SH_SIG_LABEL)
-                             : NULL;
-
-        if (v == NULL) {
-            continue;
-        }
-        if (rest == NULL || *rest == '\0') {
-            apr_table_unset(r->headers_in, names[i]);
-        }
-        else {
-            apr_table_setn(r->headers_in, names[i], rest);
-        }
-    }
+    sh_sig_strip_ours(r->pool, r->headers_in, 1);
 }
 
 const sh_upstream_sent *sh_upstream_values_of(const request_rec *r)
@@ -841,7 +796,7 @@ static const sh_key *sh_upstream_key(const sh_srv_conf *conf,
  * made with the instance key. NULL when it verifies, with *sig filled. */
 static const char *sh_verify_self(request_rec *r, sh_signature *sig)
 {
-    const char *proof = sh_field_value(r, SECURE_HEADERS_SELF);
+    const char *proof = sh_field_value(r->pool, r->headers_in, SECURE_HEADERS_SELF);
 
     sh_parse_signature(r, proof, "input", proof, "sig", sig);
     if (!sig->parsed) {

@@ -1,5 +1,5 @@
 /*
- * Microbenchmark of what signing adds to one request (SPEC point 6): the
+ * Microbenchmark of what signing adds to one request (docs/signing.md): the
  * module's own signing path (nonce, signature parameters, base, signature,
  * base64), per algorithm, over the components of a typical small request,
  * and the alternatives measured against it (OpenSSL's one-shot HMAC(), a
@@ -29,8 +29,10 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include "sh_core.h"
-#include "sh_sig.h"
+#include "sh_base64.h"
+#include "sh_keys.h"
+#include "sh_nonce.h"
+#include "sh_sigbase.h"
 
 static apr_pool_t *root, *req;
 static sh_component comps[9];

@@ -225,16 +225,13 @@ const hmacBlocks = (len) => Math.ceil((len + 9) / 64) + 1;
 
 // ------------------------------------------------------------ native
 
-/** Builds bench/sign_bench.c against the sources of the checkout. */
+/** Builds bench/sign_bench.c against the sources of the checkout, with the
+ * unit line of units.mk (`make -f Makefile.apxs sign-bench-bin`). */
 function buildSignBench(repo, out, run) {
-  const pc = run('pkg-config', ['--cflags', '--libs', 'apr-1', 'apr-util-1']);
-  if (pc.status !== 0) throw new Error(`pkg-config apr-1 apr-util-1: ${pc.stderr}`);
-  const flags = pc.stdout.trim().split(/\s+/).filter(Boolean);
-  const args = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-Iinclude', ...flags.filter((f) => !f.startsWith('-l')),
-    'bench/sign_bench.c', 'sh_sig.c', 'sh_core.c', ...flags.filter((f) => f.startsWith('-l')), '-lcrypto', '-o', out];
-  const r = run(process.env.CC || 'cc', args, { cwd: repo });
-  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stderr}`);
-  return `cc ${args.join(' ')}`;
+  const args = ['-s', '-f', 'Makefile.apxs', 'sign-bench-bin', `SIGN_BENCH_BIN=${out}`];
+  const r = run(process.env.MAKE || 'make', args, { cwd: repo });
+  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stdout || ''}${r.stderr}`);
+  return `make ${args.join(' ')}`;
 }
 
 function parseSignBench(text) {

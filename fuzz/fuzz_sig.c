@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: what the signature code reads from the network
- * (sh_sig.c): structured-field dictionaries (finding and removing a
+ * (sh_sf.c, sh_sigbase.c): structured-field dictionaries (finding and removing a
  * member), Signature-Input member values, byte sequences, strict base64,
  * and the replay cache against a reference model.
  *
@@ -11,7 +11,9 @@
  *   3: replay-cache operations, 4 bytes each (nonce, key, expiry, time step)
  */
 #include "fuzz_common.h"
-#include "sh_sig.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 
 static apr_pool_t *pool;
 

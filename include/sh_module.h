@@ -11,8 +11,14 @@
 #include "http_config.h"
 #include "apr_network_io.h"
 
-#include "sh_core.h"
-#include "sh_sig.h"
+#include "sh_base64.h"
+#include "sh_env.h"
+#include "sh_headers.h"
+#include "sh_keys.h"
+#include "sh_nonce.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 
 extern module AP_MODULE_DECLARE_DATA secure_headers_module;
 
@@ -58,6 +64,10 @@ typedef struct {
 
 /* Default of SecureHeadersSignLifetime, in seconds. */
 #define SH_DEFAULT_SIGN_LIFETIME 60
+
+/* Upper bound for SecureHeadersSignLifetime, and the longest lifetime of a
+ * signature accepted: a day. */
+#define SH_SIGN_LIFETIME_MAX 86400
 
 /* How far a signer's clock may be ahead of or behind ours. */
 #define SH_CLOCK_SKEW 5
@@ -108,9 +118,6 @@ int sh_check_upstream_config(apr_pool_t *pconf, apr_pool_t *plog,
 const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
                              const char *alg_name, const char *file,
                              int private_only, const sh_key **out);
-
-/* Whether s is one IPv4 or IPv6 address, written out. */
-int sh_is_ip_literal(const char *s);
 
 /* Rate limit shared by the warnings an attacker could provoke: at most
  * one a second per process gets APLOG_WARNING, the rest APLOG_DEBUG. */

@@ -1,5 +1,7 @@
 /*
- * Unit tests for sh_core.c, the httpd-free part of mod_secure_headers.
+ * Unit tests for the httpd-free units of mod_secure_headers that shape
+ * what is sent: secure header names (sh_headers.c), the environment
+ * (sh_env.c) and base64 (sh_base64.c).
  * Prints one TAP line per check; tests/unit.test.js builds and runs it.
  */
 #include <stdio.h>
@@ -10,7 +12,9 @@
 #include "apr_base64.h"
 #include "apr_strings.h"
 
-#include "sh_core.h"
+#include "sh_base64.h"
+#include "sh_env.h"
+#include "sh_headers.h"
 #include "tap.h"
 
 

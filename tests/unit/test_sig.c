@@ -1,5 +1,6 @@
 /*
- * Unit tests for sh_sig.c: RFC 9421's own test vectors (appendix B.2.4,
+ * Unit tests for the signature units (sh_keys.c, sh_nonce.c, sh_sf.c,
+ * sh_sigbase.c, sh_replay.c): RFC 9421's own test vectors (appendix B.2.4,
  * B.2.5, B.2.6), the structured-field parsing, keys, nonces and the
  * replay cache. One TAP line per check; tests/unit.test.js runs it.
  */
@@ -16,9 +17,13 @@
 #include "apr_hash.h"
 #include "apr_uri.h"
 
-#include "sh_core.h"
+#include "sh_base64.h"
+#include "sh_keys.h"
+#include "sh_nonce.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 #include "tap.h"
-#include "sh_sig.h"
 
 
 static sh_component comp(const char *name, const char *value)
@@ -341,7 +346,7 @@ static void test_params(apr_pool_t *p)
                   "expires=1764600060;nonce=\"AAAAAAAAAAAAAAAAAAAAAA\";"
                   "keyid=\"edge-2026-12\";alg=\"hmac-sha256\";"
                   "tag=\"mod_secure_headers\"") && len == strlen(params),
-          "signature parameters in SPEC's order");
+          "signature parameters in docs/wire-format.md's order");
     check(sh_sig_input_parse(p, params, len, &in) == NULL && in.count == 5
           && !strcmp(in.components[4].name, "!~passenger-client-address")
           && in.created == 1764600000 && in.expires == 1764600060
