@@ -146,23 +146,21 @@ int sh_env_wanted(const sh_env_filter *filter, const char *name)
     return sh_entry_sent(sh_effective_filter(filter), name, strlen(name));
 }
 
-/* The walk over the environment that each pass below makes: the next
- * entry, from e[*i] on, that goes into the header, with the length of its
- * name in *klen; 0 when none is left. "filter" has been through
- * sh_effective_filter. Inline, so that each pass stays one tight loop. */
-static APR_INLINE int sh_env_next(const apr_table_entry_t *e, int n, int *i,
-                                  const sh_env_filter *filter,
-                                  apr_size_t *klen)
+/* What each pass over the environment below asks of an entry: the length
+ * of its name when it goes into the header, -1 when it does not (no name,
+ * left out by Passenger's rule or by the filter). "filter" has been
+ * through sh_effective_filter. Inline, so that each pass stays one tight
+ * loop. */
+static APR_INLINE apr_ssize_t sh_env_entry_len(const apr_table_entry_t *e,
+                                               const sh_env_filter *filter)
 {
-    for (; *i < n; ++*i) {
-        if (e[*i].key != NULL) {
-            *klen = strlen(e[*i].key);
-            if (sh_entry_sent(filter, e[*i].key, *klen)) {
-                return 1;
-            }
-        }
+    apr_size_t klen;
+
+    if (e->key == NULL) {
+        return -1;
     }
-    return 0;
+    klen = strlen(e->key);
+    return sh_entry_sent(filter, e->key, klen) ? (apr_ssize_t)klen : -1;
 }
 
 /* --- the environment --------------------------------------------------- */
@@ -233,12 +231,16 @@ apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
 {
     const apr_array_header_t *arr = apr_table_elts(env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_size_t raw = 0, klen;
+    apr_size_t raw = 0;
     int i;
 
     filter = sh_effective_filter(filter);
-    for (i = 0; sh_env_next(e, arr->nelts, &i, filter, &klen); i++) {
-        raw += klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
+    for (i = 0; i < arr->nelts; i++) {
+        apr_ssize_t klen = sh_env_entry_len(&e[i], filter);
+
+        if (klen >= 0) {
+            raw += (apr_size_t)klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
+        }
     }
     return sh_base64_len(raw);
 }
@@ -309,13 +311,20 @@ static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     char raw[SH_STACK_RAW + SH_B64_SLACK];
     char *w = raw, *enc;
-    apr_size_t len, enc_len, klen;
+    apr_size_t len, enc_len;
     int count = 0, i;
 
-    for (i = 0; sh_env_next(e, arr->nelts, &i, filter, &klen); i++) {
-        const char *val = e[i].val ? e[i].val : "";
-        apr_size_t vlen = strlen(val);
+    for (i = 0; i < arr->nelts; i++) {
+        apr_ssize_t sklen = sh_env_entry_len(&e[i], filter);
+        const char *val;
+        apr_size_t klen, vlen;
 
+        if (sklen < 0) {
+            continue;
+        }
+        klen = (apr_size_t)sklen;
+        val = e[i].val ? e[i].val : "";
+        vlen = strlen(val);
         if (klen + vlen + 2 > (apr_size_t)(raw + SH_STACK_RAW - w)) {
             return 0;
         }
@@ -365,7 +374,7 @@ void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     sh_piece stack[SH_STACK_PIECES];
     sh_piece *pieces = stack;
-    apr_size_t raw = 0, enc_len, klen;
+    apr_size_t raw = 0, enc_len;
     int count = 0, i;
     char *buf, *w;
 
@@ -377,10 +386,14 @@ void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
     if (arr->nelts > SH_STACK_PIECES) {
         pieces = apr_palloc(p, arr->nelts * sizeof(sh_piece));
     }
-    for (i = 0; sh_env_next(e, arr->nelts, &i, filter, &klen); i++) {
+    for (i = 0; i < arr->nelts; i++) {
         sh_piece *piece = &pieces[count];
+        apr_ssize_t klen = sh_env_entry_len(&e[i], filter);
 
-        piece->klen = klen;
+        if (klen < 0) {
+            continue;
+        }
+        piece->klen = (apr_size_t)klen;
         piece->key = e[i].key;
         piece->val = e[i].val ? e[i].val : "";
         piece->vlen = strlen(piece->val);

@@ -967,17 +967,6 @@ static int sh_outbound_fixups(request_rec *r)
 
 /* --- start-up ---------------------------------------------------------- */
 
-static int sh_outbound_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                  apr_pool_t *ptemp)
-{
-    (void)pconf;
-    (void)plog;
-    (void)ptemp;
-    sh_ports = NULL;
-    sh_nports = 0;
-    return OK;
-}
-
 static int sh_outbound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                    apr_pool_t *ptemp, server_rec *s)
 {
@@ -986,6 +975,9 @@ static int sh_outbound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)ptemp;
     (void)s;
     sh_proxy_module = ap_find_linked_module("mod_proxy.c");
+    /* The previous generation's ports until each child collects its own. */
+    sh_ports = NULL;
+    sh_nports = 0;
     return OK;
 }
 
@@ -1008,9 +1000,9 @@ void sh_outbound_register_hooks(apr_pool_t *p)
     };
 
     (void)p;
-    /* Start-up has no order to keep: these only reset and collect this
-     * side's own state (mod_proxy's record, the ports, the nonces). */
-    ap_hook_pre_config(sh_outbound_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Start-up keeps no order with other modules: it only finds mod_proxy's
+     * record (every module is loaded by then), forgets the nonces a child's
+     * parent drew and collects the ports. */
     ap_hook_post_config(sh_outbound_post_config, NULL, NULL,
                         APR_HOOK_MIDDLE);
     ap_hook_child_init(sh_outbound_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -309,6 +309,13 @@ static int sh_sf_dict_walk(const char *value, apr_size_t len,
     }
 }
 
+/* Whether a member's key is "want" (of length wlen). */
+static int sh_sf_key_is(const char *key, apr_size_t klen, const char *want,
+                        apr_size_t wlen)
+{
+    return klen == wlen && memcmp(key, want, klen) == 0;
+}
+
 typedef struct {
     const char *key;
     apr_size_t klen;
@@ -321,7 +328,7 @@ static void sh_sf_find_cb(void *ctx, const char *key, apr_size_t klen,
 {
     sh_sf_find_ctx *fc = ctx;
 
-    if (klen == fc->klen && memcmp(key, fc->key, klen) == 0) {
+    if (sh_sf_key_is(key, klen, fc->key, fc->klen)) {
         fc->found = 1;
         fc->m = *m;
     }
@@ -393,7 +400,7 @@ static void sh_sf_without_cb(void *ctx, const char *key, apr_size_t klen,
 {
     sh_sf_without_ctx *wc = ctx;
 
-    if (klen == wc->klen && memcmp(key, wc->key, klen) == 0) {
+    if (sh_sf_key_is(key, klen, wc->key, wc->klen)) {
         return;
     }
     if (wc->out_len) {

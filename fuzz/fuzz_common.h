@@ -1,10 +1,9 @@
 /*
  * Shared helpers for the mod_secure_headers fuzzers.
  *
- * The Makefile compiles the httpd-free units (../sh_*.c but for the httpd
- * ones) with -Dapr_palloc=sh_fuzz_palloc, so every pool allocation that
- * they make themselves becomes an exact-size
- * malloc that AddressSanitizer can police (APR pools hand out slices of
+ * The Makefile compiles the httpd-free units (../units.mk) with
+ * -Dapr_palloc=sh_fuzz_palloc, so every pool allocation that they make
+ * themselves becomes an exact-size malloc that AddressSanitizer can police (APR pools hand out slices of
  * big blocks, which would hide an overflow). The blocks are freed at the
  * end of each input by sh_fuzz_free_all(). Allocations that APR makes for
  * them (apr_pstrdup, apr_psprintf, tables) still come from the pool.
@@ -72,6 +71,19 @@ static void sh_fuzz_init(void)
             abort();
         }
     }
+}
+
+/* Every fuzzer's start: APR and the root pool, then, when the fuzzer
+ * defines SH_FUZZ_SETUP (before including this file), its own setup. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    sh_fuzz_init();
+#ifdef SH_FUZZ_SETUP
+    SH_FUZZ_SETUP();
+#endif
+    return 0;
 }
 
 #define SH_FUZZ_CHECK(cond, ...)                                        \

@@ -68,14 +68,6 @@ static const char *quote_or_null(apr_pool_t *p, const char *s)
     return s ? sh_fuzz_quote(p, s) : "NULL";
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;

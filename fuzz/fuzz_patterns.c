@@ -71,14 +71,6 @@ static void check_name(apr_pool_t *p, const char *text, const sh_pattern *pat,
                   kind_name(pat->kind), sh_fuzz_quote(p, name), got, want);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;

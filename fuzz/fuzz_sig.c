@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: what the signature code reads from the network
- * (sh_sf.c, sh_sigbase.c): structured-field dictionaries (finding and removing a
- * member), Signature-Input member values, byte sequences, strict base64,
+ * (sh_sf.c, sh_sigbase.c, sh_replay.c): structured-field dictionaries
+ * (finding and removing a member), Signature-Input member values, byte sequences, strict base64,
  * and the replay cache against a reference model.
  *
  * Input: the first byte picks what the rest is fed to.
@@ -10,6 +10,9 @@
  *   2: a byte sequence / base64 text
  *   3: replay-cache operations, 4 bytes each (nonce, key, expiry, time step)
  */
+static void fuzz_sig_setup(void);
+#define SH_FUZZ_SETUP fuzz_sig_setup
+
 #include "fuzz_common.h"
 #include "sh_replay.h"
 #include "sh_sf.h"
@@ -17,15 +20,11 @@
 
 static apr_pool_t *pool;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_sig_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
     if (apr_pool_create(&pool, sh_fuzz_root) != APR_SUCCESS) {
         abort();
     }
-    return 0;
 }
 
 static void fuzz_dictionary(const char *v, apr_size_t len)
