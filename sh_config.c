@@ -121,7 +121,7 @@ static const char *sh_set_xforwarded(cmd_parms *cmd, void *dconf,
 static const char *sh_add_pattern(cmd_parms *cmd, apr_array_header_t *list,
                                   const char *arg)
 {
-    const char *err = sh_pattern_compile(cmd->pool, arg,
+    const char *err = sh_env_pattern_compile(cmd->pool, arg,
                                          apr_array_push(list));
 
     if (err) {
@@ -261,7 +261,7 @@ static const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
                             "hmac-sha256, ed25519 or ecdsa-p256-sha256",
                             cmd->cmd->name, alg_name);
     }
-    err = sh_keyid_check(keyid);
+    err = sh_key_id_check(keyid);
     if (err) {
         return apr_psprintf(cmd->pool, "%s: key id '%s': %s", cmd->cmd->name,
                             keyid, err);
@@ -377,7 +377,7 @@ static const char *sh_add_upstream(cmd_parms *cmd, void *dconf,
     up->subnet = NULL;
     up->keyid = NULL;
     if (!strncmp(arg, "key=", 4)) {
-        const char *err = sh_keyid_check(arg + 4);
+        const char *err = sh_key_id_check(arg + 4);
 
         if (err) {
             return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name,
@@ -393,7 +393,7 @@ static const char *sh_add_upstream(cmd_parms *cmd, void *dconf,
     }
     /* apr_ipsubnet_create takes "10.1" for 10.1.0.0/16; a name that is
      * meant to be one address must not quietly become a block. */
-    if (!sh_is_ip_literal(addr)) {
+    if (!sh_headers_is_ip_literal(addr)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is neither an IPv4 or IPv6 "
                             "address, nor a CIDR block (address/bits), nor "
                             "key=ID", cmd->cmd->name, arg);

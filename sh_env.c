@@ -21,7 +21,7 @@
 
 /* --- choosing environment variables ------------------------------------ */
 
-const char *sh_pattern_compile(apr_pool_t *p, const char *text,
+const char *sh_env_pattern_compile(apr_pool_t *p, const char *text,
                                sh_pattern *out)
 {
     apr_size_t len = strlen(text);
@@ -69,7 +69,7 @@ const char *sh_pattern_compile(apr_pool_t *p, const char *text,
     return NULL;
 }
 
-int sh_pattern_match(const sh_pattern *pattern, const char *name)
+int sh_env_pattern_match(const sh_pattern *pattern, const char *name)
 {
     switch (pattern->kind) {
     case SH_PATTERN_EXACT:
@@ -89,7 +89,7 @@ static int sh_any_pattern_matches(const apr_array_header_t *patterns,
     int i;
 
     for (i = 0; i < patterns->nelts; i++) {
-        if (sh_pattern_match(&pat[i], name)) {
+        if (sh_env_pattern_match(&pat[i], name)) {
             return 1;
         }
     }
@@ -226,7 +226,7 @@ static apr_size_t sh_drop_largest(apr_pool_t *p, sh_piece *pieces, int count,
     return raw;
 }
 
-apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
+apr_size_t sh_env_encoded_len(const apr_table_t *env,
                                   const sh_env_filter *filter)
 {
     const apr_array_header_t *arr = apr_table_elts(env);
@@ -358,14 +358,14 @@ static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
     return 1;
 }
 
-void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
+void sh_env_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out)
 {
-    sh_envvars_build_room(p, env, filter, max_value_len, 0, out);
+    sh_env_build_room(p, env, filter, max_value_len, 0, out);
 }
 
-void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
+void sh_env_build_room(apr_pool_t *p, const apr_table_t *env,
                            const sh_env_filter *filter,
                            apr_size_t max_value_len, apr_size_t room,
                            sh_envvars *out)

@@ -12,7 +12,7 @@
 
 #include "sh_headers.h"
 
-int sh_token_list_names_secure(const char *list)
+int sh_headers_list_names_secure(const char *list)
 {
     const char *s = list;
 
@@ -20,7 +20,7 @@ int sh_token_list_names_secure(const char *list)
         while (*s == ',' || *s == ' ' || *s == '\t') {
             s++;
         }
-        if (sh_is_secure_name(s)) {
+        if (sh_headers_is_secure(s)) {
             return 1;
         }
         while (*s && *s != ',' && *s != ' ' && *s != '\t') {
@@ -30,7 +30,7 @@ int sh_token_list_names_secure(const char *list)
     return 0;
 }
 
-int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
+int sh_headers_scan(const apr_table_t *headers, sh_headers_found *out)
 {
     const apr_array_header_t *arr = apr_table_elts(headers);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -60,7 +60,7 @@ int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
             if (out->connection == NULL && e[i].val
                 && (key[1] | 0x20) == 'o' && (key[3] | 0x20) == 'n'
                 && strcasecmp(key, "Connection") == 0
-                && sh_token_list_names_secure(e[i].val)) {
+                && sh_headers_list_names_secure(e[i].val)) {
                 out->connection = key;
             }
             break;
@@ -76,11 +76,11 @@ int sh_scan_headers(const apr_table_t *headers, sh_header_scan *out)
     return out->secure || out->connection || out->signature;
 }
 
-const char *sh_find_forbidden_header(const apr_table_t *headers)
+const char *sh_headers_find_forbidden(const apr_table_t *headers)
 {
-    sh_header_scan scan;
+    sh_headers_found scan;
 
-    sh_scan_headers(headers, &scan);
+    sh_headers_scan(headers, &scan);
     /* In table order: the earlier of the two. */
     if (scan.secure && scan.connection) {
         const apr_array_header_t *arr = apr_table_elts(headers);
@@ -96,7 +96,7 @@ const char *sh_find_forbidden_header(const apr_table_t *headers)
     return scan.secure ? scan.secure : scan.connection;
 }
 
-int sh_strip_secure_headers(apr_table_t *headers)
+int sh_headers_strip_secure(apr_table_t *headers)
 {
     int removed = 0;
     int found;
@@ -110,7 +110,7 @@ int sh_strip_secure_headers(apr_table_t *headers)
 
         found = 0;
         for (i = 0; i < arr->nelts; i++) {
-            if (e[i].key && sh_is_secure_name(e[i].key)) {
+            if (e[i].key && sh_headers_is_secure(e[i].key)) {
                 int before = arr->nelts;
 
                 apr_table_unset(headers, e[i].key);
@@ -123,7 +123,7 @@ int sh_strip_secure_headers(apr_table_t *headers)
     return removed;
 }
 
-const char *sh_field_value(apr_pool_t *p, const apr_table_t *headers,
+const char *sh_headers_field_value(apr_pool_t *p, const apr_table_t *headers,
                            const char *name)
 {
     const apr_array_header_t *arr = apr_table_elts(headers);
@@ -140,7 +140,7 @@ const char *sh_field_value(apr_pool_t *p, const apr_table_t *headers,
     return value;
 }
 
-int sh_is_ip_literal(const char *s)
+int sh_headers_is_ip_literal(const char *s)
 {
     unsigned char buf[16];
 

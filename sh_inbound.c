@@ -90,7 +90,7 @@ static apr_status_t sh_create_lasting_state(server_rec *s,
     sh_lasting_state *st = apr_pcalloc(pp, sizeof(*st));
     apr_status_t rv;
 
-    if (!sh_random_bytes(st->secret, sizeof(st->secret))) {
+    if (!sh_nonce_random_bytes(st->secret, sizeof(st->secret))) {
         return APR_EGENERAL;
     }
     rv = apr_shm_create(&st->shm, sh_replay_size(SH_REPLAY_BUCKETS), NULL, pp);
@@ -126,7 +126,7 @@ static int sh_inbound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     sh_state = st;
     err = sh_key_from_bytes(pconf, apr_pstrcat(pconf, "instance-",
-                            sh_fingerprint(pconf, st->secret,
+                            sh_key_fingerprint(pconf, st->secret,
                                            sizeof(st->secret)), NULL),
                             SH_ALG_HMAC_SHA256, st->secret,
                             sizeof(st->secret), 1, &key);
@@ -158,6 +158,12 @@ const sh_key *sh_inbound_self_key(void)
 }
 
 /* --- what the request carries ------------------------------------------ */
+
+/* All field lines of one of the request's headers, joined. */
+static const char *sh_request_field(request_rec *r, const char *name)
+{
+    return sh_headers_field_value(r->pool, r->headers_in, name);
+}
 
 typedef struct {
     int present;                /* a secure-headers member somewhere */
@@ -201,8 +207,8 @@ static void sh_parse_signature(request_rec *r, const char *input,
 
 static void sh_find_signature(request_rec *r, sh_signature *out)
 {
-    const char *input = sh_field_value(r->pool, r->headers_in, "Signature-Input");
-    const char *sig = sh_field_value(r->pool, r->headers_in, "Signature");
+    const char *input = sh_request_field(r, "Signature-Input");
+    const char *sig = sh_request_field(r, "Signature");
 
     out->present = (input && sh_sf_dict_may_have(input, SH_SIG_LABEL))
                    || (sig && sh_sf_dict_may_have(sig, SH_SIG_LABEL));
@@ -260,8 +266,8 @@ static const char *sh_received_component(request_rec *r, const char *name)
         if (host == NULL) {
             host = r->hostname;
         }
-        return host ? sh_authority_normalize(r->pool, host,
-                                             sh_connection_is_tls(r->connection))
+        return host ? sh_sig_authority_normalize(
+                          r->pool, host, sh_connection_is_tls(r->connection))
                     : NULL;
     }
     if (!strcmp(name, "@path") || !strcmp(name, "@query")) {
@@ -339,7 +345,7 @@ static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
         }
     }
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && sh_is_secure_name(e[i].key)
+        if (e[i].key && sh_headers_is_secure(e[i].key)
             && (exempt == NULL || strcasecmp(e[i].key, exempt))
             && !sh_input_covers(in, e[i].key)) {
             return apr_psprintf(r->pool, "it does not cover the header %s",
@@ -349,7 +355,7 @@ static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
     for (i = 0; i < in->count; i++) {
         sh_component *c = &in->components[i];
         const char *v = c->name[0] == '@' ? sh_received_component(r, c->name)
-                                          : sh_field_value(r->pool, r->headers_in, c->name);
+                                          : sh_request_field(r, c->name);
 
         if (v == NULL) {
             return apr_psprintf(r->pool, "the request has no %s", c->name);
@@ -455,7 +461,8 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     if (in->expires + SH_CLOCK_SKEW < now) {
         return "it has expired";
     }
-    if (in->expires < in->created || in->expires - in->created > SH_SIGN_LIFETIME_MAX) {
+    if (in->expires < in->created
+        || in->expires - in->created > SH_SIGN_LIFETIME_MAX) {
         return "its lifetime is negative or longer than a day";
     }
     err = sh_fill_components(r, in, exempt);
@@ -519,7 +526,7 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
     apr_size_t i;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        const char *v = sh_field_value(r->pool, r->headers_in, fields[i].name);
+        const char *v = sh_request_field(r, fields[i].name);
 
         if (v && (in == NULL || sh_input_covers(in, fields[i].name))) {
             *(const char **)((char *)got + fields[i].offset) = v;
@@ -528,7 +535,8 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
     if (got->proto && strcmp(got->proto, "https") != 0) {
         return SECURE_HEADERS_PROTO " is not \"https\"";
     }
-    if (got->client_address && !sh_is_ip_literal(got->client_address)) {
+    if (got->client_address
+        && !sh_headers_is_ip_literal(got->client_address)) {
         return SECURE_HEADERS_CLIENT_ADDRESS " is not one IP address";
     }
     if (got->envvars && !sh_is_base64_text(got->envvars)) {
@@ -540,7 +548,7 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
 /* The upstream's secure headers and signature are for this hop only. */
 static void sh_take_off(request_rec *r)
 {
-    sh_strip_secure_headers(r->headers_in);
+    sh_headers_strip_secure(r->headers_in);
     sh_sig_strip_ours(r->pool, r->headers_in, 1);
 }
 
@@ -604,7 +612,7 @@ static const char *sh_chain_hint(request_rec *r, const sh_signature *sig,
                            && !strcmp(sig->in.tag, SH_SIG_TAG);
 
     if (!signed_by_module && !apr_table_get(r->headers_in, SECURE_HEADERS_SELF)
-        && !(addr && sh_is_ip_literal(addr)
+        && !(addr && sh_headers_is_ip_literal(addr)
              && apr_table_get(r->headers_in, "X-Forwarded-Server"))) {
         return NULL;
     }
@@ -657,7 +665,7 @@ static const sh_key *sh_upstream_key(const sh_srv_conf *conf,
  * made with the instance key. NULL when it verifies, with *sig filled. */
 static const char *sh_verify_self(request_rec *r, sh_signature *sig)
 {
-    const char *proof = sh_field_value(r->pool, r->headers_in, SECURE_HEADERS_SELF);
+    const char *proof = sh_request_field(r, SECURE_HEADERS_SELF);
 
     sh_parse_signature(r, proof, "input", proof, "sig", sig);
     if (!sig->parsed) {
@@ -710,11 +718,11 @@ static int sh_inbound_judge(request_rec *r)
     const sh_srv_conf *conf;
     const sh_upstream *by_address;
     const sh_key *key;
-    sh_header_scan scan;
+    sh_headers_found scan;
     sh_signature sig;
     const char *err;
 
-    if (!ap_is_initial_req(r) || !sh_scan_headers(r->headers_in, &scan)) {
+    if (!ap_is_initial_req(r) || !sh_headers_scan(r->headers_in, &scan)) {
         return DECLINED;
     }
     if (scan.connection) {

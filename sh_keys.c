@@ -66,7 +66,7 @@ sh_alg sh_alg_from_name(const char *name)
     return SH_ALG_NONE;
 }
 
-const char *sh_keyid_check(const char *keyid)
+const char *sh_key_id_check(const char *keyid)
 {
     const char *s;
 
@@ -268,7 +268,7 @@ const char *sh_key_from_bytes(apr_pool_t *p, const char *keyid, sh_alg alg,
                               int private_only, sh_key **out)
 {
     sh_key *key = apr_pcalloc(p, sizeof(*key));
-    const char *err = sh_keyid_check(keyid);
+    const char *err = sh_key_id_check(keyid);
 
     if (err) {
         return err;
@@ -459,7 +459,7 @@ int sh_key_verify(const sh_key *key, const void *msg, apr_size_t len,
     return ok;
 }
 
-const char *sh_fingerprint(apr_pool_t *p, const unsigned char *bytes,
+const char *sh_key_fingerprint(apr_pool_t *p, const unsigned char *bytes,
                            apr_size_t n)
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -10,7 +10,7 @@
 
 #include "sh_nonce.h"
 
-int sh_random_bytes(unsigned char *buf, apr_size_t n)
+int sh_nonce_random_bytes(unsigned char *buf, apr_size_t n)
 {
     return RAND_bytes(buf, (int)n) == 1;
 }
@@ -35,7 +35,7 @@ void sh_nonce_forget(void)
 static const char sh_b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int sh_nonce(char out[SH_NONCE_LEN + 1])
+int sh_nonce_new(char out[SH_NONCE_LEN + 1])
 {
     const unsigned char *b;
     int i, o = 0;

@@ -443,7 +443,7 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
     /* apr_uri_parse copies out every part of the URL; mod_proxy has parsed
      * it already, so when the Host sent is not taken from it, path and
      * query are read off it where that parse splits it instead. */
-    if (authority == NULL || !sh_url_path_query(url, &c[2], &c[3])) {
+    if (authority == NULL || !sh_sig_url_path_query(url, &c[2], &c[3])) {
         if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS) {
             return 0;
         }
@@ -462,7 +462,7 @@ static int sh_request_components(request_rec *r, apr_table_t *out,
     }
     c[0].value = r->method;
     c[0].value_len = strlen(r->method);
-    c[1].value = sh_authority_normalize(r->pool, authority,
+    c[1].value = sh_sig_authority_normalize(r->pool, authority,
                                         sh_url_is_tls(url));
     c[1].value_len = strlen(c[1].value);
     for (i = 0; i < SH_SIG_REQUEST_COMPONENTS; i++) {
@@ -491,7 +491,7 @@ static int sh_sign_components(request_rec *r, const sh_key *key,
     apr_int64_t created = (apr_int64_t)apr_time_sec(apr_time_now());
     char nonce[SH_NONCE_LEN + 1];
 
-    return sh_nonce(nonce)
+    return sh_nonce_new(nonce)
            && sh_sig_sign(r->pool, key, c, n, created, created + lifetime,
                           nonce, target, input_prefix, sig_prefix, input,
                           signature);
@@ -550,7 +550,7 @@ static int sh_send_self_proof(request_rec *r, apr_table_t *out,
      * proof comes back it must name that server's own address or names,
      * so that a backend that was sent it cannot use it anywhere else. */
     target = sh_url_authority(r, url);
-    if (target == NULL || sh_keyid_check(target) != NULL
+    if (target == NULL || sh_key_id_check(target) != NULL
         || !sh_sign_components(r, sh_inbound_self_key(), all, n, lifetime,
                                target, "input=", ", sig=", &value, NULL)) {
         return 0;
@@ -600,18 +600,19 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
  * refuses, rather than unsigned ones it might take. */
 static void sh_fail_closed(request_rec *r, apr_table_t *out, const char *why)
 {
-    sh_strip_secure_headers(out);
+    sh_headers_strip_secure(out);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s: sending the request "
                   "without secure headers", why);
 }
 
 /*
- * On mod_proxy_http's path (SH_ENTRIES_JOINABLE), the secure headers go into the table
- * that ap_proxy_create_hdrbrgd formats right after the proxy fixups, line by
- * line as "key: value" CRLF, and then throws away. Each entry costs it an
- * apr_pstrcat, a pool bucket (with a pool cleanup) and an iovec to send,
- * about 900 instructions; so they go in as one entry, named after the first
- * header, whose value carries the others: "value CRLF name: value ...". The
+ * On mod_proxy_http's path (SH_ENTRIES_JOINABLE), the secure headers go
+ * into the table that ap_proxy_create_hdrbrgd formats right after the
+ * proxy fixups, line by line as "key: value" CRLF, and then throws away.
+ * Each entry costs it an apr_pstrcat, a pool bucket (with a pool cleanup)
+ * and an iovec to send, about 900 instructions; so they go in as one entry,
+ * named after the first header, whose value carries the others: "value
+ * CRLF name: value ...". The
  * same bytes reach the wire for the price of one line. Nothing else reads
  * that table after the last proxy fixup (ours), but for mod_proxy's own
  * look-up of Host; every other reader of headers (mod_proxy_http2, logging,
@@ -680,7 +681,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
     sh_component req[4], proof;
     int https, self, lifetime, h2 = entries == SH_ENTRIES_APART;
 
-    sh_strip_secure_headers(out);
+    sh_headers_strip_secure(out);
 
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
     if (!sh_enabled_for(r, conf)) {
@@ -710,6 +711,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         apr_size_t ceiling = sh_env_ceiling(conf);
         sh_env_filter filter = sh_filter_of(conf);
         apr_size_t ip_len, room;
+        int already;
 
         https = sh_is_https(r);
         client = r->useragent_ip ? r->useragent_ip : "";
@@ -719,7 +721,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         }
         room = entries == SH_ENTRIES_JOINABLE ? sh_joined_room(https, ip_len)
                                               : 0;
-        sh_envvars_build_room(r->pool, r->subprocess_env, &filter, ceiling,
+        sh_env_build_room(r->pool, r->subprocess_env, &filter, ceiling,
                               room, &ev);
         evp = &ev;
         if (entries == SH_ENTRIES_JOINABLE && ev.value) {
@@ -731,16 +733,17 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         }
         /* What was sent, header by header, for the signature and the log;
          * when not joined, what to send as well. */
+        already = entries == SH_ENTRIES_JOINED;
         if (https) {
-            sh_send(out, &sent, entries == SH_ENTRIES_JOINED, SECURE_HEADERS_PROTO,
+            sh_send(out, &sent, already, SECURE_HEADERS_PROTO,
                     "!~passenger-proto", "https", 5);
         }
         if (ip_len) {
-            sh_send(out, &sent, entries == SH_ENTRIES_JOINED, SECURE_HEADERS_CLIENT_ADDRESS,
+            sh_send(out, &sent, already, SECURE_HEADERS_CLIENT_ADDRESS,
                     "!~passenger-client-address", client, ip_len);
         }
         if (ev.value) {
-            sh_send(out, &sent, entries == SH_ENTRIES_JOINED, SECURE_HEADERS_ENVVARS,
+            sh_send(out, &sent, already, SECURE_HEADERS_ENVVARS,
                     "!~passenger-envvars", ev.value, ev.value_len);
         }
         if (ev.omitted_count) {
@@ -857,7 +860,7 @@ static int sh_outbound_proxy_fixup(request_rec *r)
         sh_apply_secure_headers(r, r->headers_in, SH_ENTRIES_JOINABLE);
     }
     else {
-        sh_strip_secure_headers(r->headers_in);
+        sh_headers_strip_secure(r->headers_in);
     }
     return OK;
 }
@@ -914,7 +917,7 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     if (conf->oversize != SH_OVERSIZE_REJECT || ceiling == 0) {
         return 0;
     }
-    len = sh_envvars_encoded_len(r->subprocess_env, &filter);
+    len = sh_env_encoded_len(r->subprocess_env, &filter);
     if (len <= ceiling) {
         return 0;
     }
@@ -927,8 +930,8 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
 }
 
 /* The fixup for "SecureHeadersEnvOversize Reject" scopes; out of line, so
- * that the common path of sh_outbound_fixups, run for every request, needs no stack
- * frame of its own. */
+ * that the common path of sh_outbound_fixups, run for every request, needs
+ * no stack frame of its own. */
 __attribute__((noinline))
 static int sh_fixups_rejecting(request_rec *r, const sh_dir_conf *conf,
                                const char *target)

@@ -260,7 +260,8 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
     return 1;
 }
 
-const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls)
+const char *sh_sig_authority_normalize(apr_pool_t *p, const char *host,
+                                       int tls)
 {
     apr_size_t len = strlen(host);
     const char *colon = NULL, *s;
@@ -288,7 +289,7 @@ const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls)
     return out;
 }
 
-int sh_url_path_query(const char *url, sh_component *path,
+int sh_sig_url_path_query(const char *url, sh_component *path,
                       sh_component *query)
 {
     const char *s = url, *end;
@@ -441,7 +442,7 @@ void sh_sig_strip_ours(apr_pool_t *p, apr_table_t *headers, int all_lines)
     int i;
 
     for (i = 0; i < 2; i++) {
-        const char *v = all_lines ? sh_field_value(p, headers, names[i])
+        const char *v = all_lines ? sh_headers_field_value(p, headers, names[i])
                                   : apr_table_get(headers, names[i]);
         const char *rest;
 

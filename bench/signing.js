@@ -158,7 +158,7 @@ function profile(w, wm, { moduleObj, firstOverModule }) {
   const name = namer(w);
   const p = { total: firstOverModule };
   p.hooks = hooks(w) - hooks(wm);
-  p.nonce = d(M('sh_nonce'));
+  p.nonce = d(M('sh_nonce_new'));
   p.sigSign = d(M('sh_sig_sign'));
   p.keySign = d(M('sh_key_sign'));
   p.base64 = edgeD(M('sh_sig_sign'), M('sh_base64_encode'));
@@ -454,7 +454,7 @@ function reportSection(ctx) {
       p('| where | Ir / request |');
       p('|---|---:|');
       p(`| **the module's hooks, signed minus unsigned** | **${fmt(pr.hooks)}** |`);
-      p(`| - nonce (sh_nonce: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
+      p(`| - nonce (sh_nonce_new: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
       p(`| - the signature (sh_key_sign, inclusive) | ${fmt(pr.keySign)} |`);
       if (s.alg === 'hmac') {
         p(`| -- of which SHA-256 compression (libcrypto's block function, from SHA256_Update/SHA256_Final) | ${fmt(pr.sha256Blocks)} |`);

@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Shared helpers for the mod_secure_headers fuzzers.
  *
  * The Makefile compiles the httpd-free units (../units.mk) with
  * -Dapr_palloc=sh_fuzz_palloc, so every pool allocation that they make
- * themselves becomes an exact-size malloc that AddressSanitizer can police (APR pools hand out slices of
- * big blocks, which would hide an overflow). The blocks are freed at the
- * end of each input by sh_fuzz_free_all(). Allocations that APR makes for
- * them (apr_pstrdup, apr_psprintf, tables) still come from the pool.
+ * themselves becomes an exact-size malloc that AddressSanitizer can police
+ * (APR pools hand out slices of big blocks, which would hide an
+ * overflow). The blocks are freed at the end of each input by
+ * sh_fuzz_free_all(). Allocations that APR makes for them (apr_pstrdup,
+ * apr_psprintf, tables) still come from the pool.
  */
 #ifndef SH_FUZZ_COMMON_H
 #define SH_FUZZ_COMMON_H

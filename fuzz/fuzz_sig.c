@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: what the signature code reads from the network
  * (sh_sf.c, sh_sigbase.c, sh_replay.c): structured-field dictionaries
- * (finding and removing a member), Signature-Input member values, byte sequences, strict base64,
- * and the replay cache against a reference model.
+ * (finding and removing a member), Signature-Input member values, byte
+ * sequences, strict base64, and the replay cache against a reference
+ * model.
  *
  * Input: the first byte picks what the rest is fed to.
  *   0: a dictionary (Signature / Signature-Input field value)
@@ -77,8 +80,8 @@ static void fuzz_input(const char *v, apr_size_t len)
      * way and reads back to the same values. */
     if (!in.has_created || !in.has_expires || !in.nonce || !in.keyid
         || !in.alg || sh_alg_from_name(in.alg) == SH_ALG_NONE
-        || sh_keyid_check(in.keyid) || sh_keyid_check(in.nonce)
-        || (in.target && sh_keyid_check(in.target))) {
+        || sh_key_id_check(in.keyid) || sh_key_id_check(in.nonce)
+        || (in.target && sh_key_id_check(in.target))) {
         return;
     }
     for (int i = 0; i < in.count; i++) {

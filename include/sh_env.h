@@ -27,11 +27,11 @@ typedef struct {
 } sh_pattern;
 
 /* Fills *out from text; returns an error message, or NULL. */
-const char *sh_pattern_compile(apr_pool_t *p, const char *text,
+const char *sh_env_pattern_compile(apr_pool_t *p, const char *text,
                                sh_pattern *out);
 
 /* Names compare without case, as httpd's environment table does. */
-int sh_pattern_match(const sh_pattern *pattern, const char *name);
+int sh_env_pattern_match(const sh_pattern *pattern, const char *name);
 
 typedef struct {
     const apr_array_header_t *include;   /* of sh_pattern; NULL/empty: all */
@@ -57,21 +57,21 @@ typedef struct {
  * name NUL value NUL ..., and base64-encodes them in one pool allocation.
  * When max_value_len is not 0 and the encoding would be longer, the
  * largest variables are left out (and named in *out) until it fits. */
-void sh_envvars_build(apr_pool_t *p, const apr_table_t *env,
+void sh_env_build(apr_pool_t *p, const apr_table_t *env,
                       const sh_env_filter *filter, apr_size_t max_value_len,
                       sh_envvars *out);
 
-/* As sh_envvars_build, with "room" writable bytes before out->value in the
+/* As sh_env_build, with "room" writable bytes before out->value in the
  * same allocation (when out->value is not NULL), for the caller to put
  * text in front of the value without copying it. */
-void sh_envvars_build_room(apr_pool_t *p, const apr_table_t *env,
+void sh_env_build_room(apr_pool_t *p, const apr_table_t *env,
                            const sh_env_filter *filter,
                            apr_size_t max_value_len, apr_size_t room,
                            sh_envvars *out);
 
-/* Length of the base64 value sh_envvars_build would produce with no
+/* Length of the base64 value sh_env_build would produce with no
  * ceiling, without building it. */
-apr_size_t sh_envvars_encoded_len(const apr_table_t *env,
+apr_size_t sh_env_encoded_len(const apr_table_t *env,
                                   const sh_env_filter *filter);
 
 

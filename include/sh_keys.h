@@ -38,7 +38,7 @@ struct sh_key {
 /* NULL when the key id can be written as a structured-field string and
  * read back by anyone: printable ASCII without quote or backslash, at most
  * 128 characters, not empty. Otherwise the reason. */
-const char *sh_keyid_check(const char *keyid);
+const char *sh_key_id_check(const char *keyid);
 
 /*
  * Makes a key from the bytes of a key file, parsed and precomputed once:
@@ -66,7 +66,7 @@ int sh_key_verify(const sh_key *key, const void *msg, apr_size_t len,
 
 /* 16 hex digits of the SHA-256 of the bytes: names a secret in logs
  * without giving it away. */
-const char *sh_fingerprint(apr_pool_t *p, const unsigned char *bytes,
+const char *sh_key_fingerprint(apr_pool_t *p, const unsigned char *bytes,
                            apr_size_t n);
 
 #endif /* SH_KEYS_H */

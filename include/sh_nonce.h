@@ -14,12 +14,12 @@
 #define SH_NONCE_LEN   22
 
 /* Fills buf with n bytes from OpenSSL's generator; 0 when it fails. */
-int sh_random_bytes(unsigned char *buf, apr_size_t n);
+int sh_nonce_random_bytes(unsigned char *buf, apr_size_t n);
 
 /* A new nonce: SH_NONCE_LEN characters of base64url and a NUL. Drawn from
  * OpenSSL's generator in batches (one call per 64 nonces per thread).
  * Returns 0 when the generator fails. */
-int sh_nonce(char out[SH_NONCE_LEN + 1]);
+int sh_nonce_new(char out[SH_NONCE_LEN + 1]);
 
 /* Throws away every thread's unused nonces; a freshly forked process
  * calls it so that no two processes can hand out the same ones. */

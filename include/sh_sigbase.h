@@ -41,7 +41,7 @@ typedef struct {
  * ("c1" "c2" ...);created=N;expires=N;nonce="...";keyid="...";alg="...";
  * tag="...". Written into one pool allocation; *len gets its length.
  * "target", when not NULL (the self proof only), is added after the nonce
- * as ;target="..." and must pass sh_keyid_check.
+ * as ;target="..." and must pass sh_key_id_check.
  */
 char *sh_sig_params(apr_pool_t *p, const sh_component *c, int n,
                     apr_int64_t created, apr_int64_t expires,
@@ -76,7 +76,8 @@ int sh_sig_sign(apr_pool_t *p, const sh_key *key, const sh_component *c,
 
 /* @authority as RFC 9421 section 2.2.3 wants it: host lower-cased, the
  * port left out when it is the scheme's default (80, or 443 with tls). */
-const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls);
+const char *sh_sig_authority_normalize(apr_pool_t *p, const char *host,
+                                       int tls);
 
 /* @path and @query of an absolute URL, scheme://authority..., pointing into
  * it (no copy, no NUL of their own: the lengths say where they end), split
@@ -86,7 +87,7 @@ const char *sh_authority_normalize(apr_pool_t *p, const char *host, int tls);
  * when there is none). Only the value and value_len are set. 0 when the
  * URL does not start with a scheme (a letter, then letters, digits, '+',
  * '-' or '.') and "://", which apr-util versions read differently. */
-int sh_url_path_query(const char *url, sh_component *path,
+int sh_sig_url_path_query(const char *url, sh_component *path,
                       sh_component *query);
 
 /* A Signature-Input member value, parsed. */
@@ -107,8 +108,8 @@ const char *sh_sig_input_parse(apr_pool_t *p, const char *value,
 /* Drops the members labelled SH_SIG_LABEL from the Signature and
  * Signature-Input headers of a table, and each header left empty: the
  * table then holds no signature of this module's. "all_lines": each
- * header's field lines are read joined (sh_field_value), else its first
- * line only (apr_table_get). */
+ * header's field lines are read joined (sh_headers_field_value), else its
+ * first line only (apr_table_get). */
 void sh_sig_strip_ours(apr_pool_t *p, apr_table_t *headers, int all_lines);
 
 #endif /* SH_SIGBASE_H */
