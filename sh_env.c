@@ -146,21 +146,20 @@ int sh_env_wanted(const sh_env_filter *filter, const char *name)
     return sh_entry_sent(sh_effective_filter(filter), name, strlen(name));
 }
 
-/* What each pass over the environment below asks of an entry: the length
- * of its name when it goes into the header, -1 when it does not (no name,
- * left out by Passenger's rule or by the filter). "filter" has been
- * through sh_effective_filter. Inline, so that each pass stays one tight
- * loop. */
-static APR_INLINE apr_ssize_t sh_env_entry_len(const apr_table_entry_t *e,
-                                               const sh_env_filter *filter)
+/* What each pass over the environment below asks of an entry: whether it
+ * goes into the header (it has a name, and neither Passenger's rule nor
+ * the filter leaves it out), with the length of its name in *klen when it
+ * has one. "filter" has been through sh_effective_filter. Inline, so that
+ * each pass stays one tight loop. */
+static APR_INLINE int sh_env_entry_wanted(const apr_table_entry_t *e,
+                                          const sh_env_filter *filter,
+                                          apr_size_t *klen)
 {
-    apr_size_t klen;
-
     if (e->key == NULL) {
-        return -1;
+        return 0;
     }
-    klen = strlen(e->key);
-    return sh_entry_sent(filter, e->key, klen) ? (apr_ssize_t)klen : -1;
+    *klen = strlen(e->key);
+    return sh_entry_sent(filter, e->key, *klen);
 }
 
 /* --- the environment --------------------------------------------------- */
@@ -231,15 +230,13 @@ apr_size_t sh_env_encoded_len(const apr_table_t *env,
 {
     const apr_array_header_t *arr = apr_table_elts(env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_size_t raw = 0;
+    apr_size_t raw = 0, klen;
     int i;
 
     filter = sh_effective_filter(filter);
     for (i = 0; i < arr->nelts; i++) {
-        apr_ssize_t klen = sh_env_entry_len(&e[i], filter);
-
-        if (klen >= 0) {
-            raw += (apr_size_t)klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
+        if (sh_env_entry_wanted(&e[i], filter, &klen)) {
+            raw += klen + (e[i].val ? strlen(e[i].val) : 0) + 2;
         }
     }
     return sh_base64_len(raw);
@@ -315,14 +312,12 @@ static int sh_envvars_build_small(apr_pool_t *p, const apr_table_t *env,
     int count = 0, i;
 
     for (i = 0; i < arr->nelts; i++) {
-        apr_ssize_t sklen = sh_env_entry_len(&e[i], filter);
         const char *val;
         apr_size_t klen, vlen;
 
-        if (sklen < 0) {
+        if (!sh_env_entry_wanted(&e[i], filter, &klen)) {
             continue;
         }
-        klen = (apr_size_t)sklen;
         val = e[i].val ? e[i].val : "";
         vlen = strlen(val);
         if (klen + vlen + 2 > (apr_size_t)(raw + SH_STACK_RAW - w)) {
@@ -388,12 +383,10 @@ void sh_env_build_room(apr_pool_t *p, const apr_table_t *env,
     }
     for (i = 0; i < arr->nelts; i++) {
         sh_piece *piece = &pieces[count];
-        apr_ssize_t klen = sh_env_entry_len(&e[i], filter);
 
-        if (klen < 0) {
+        if (!sh_env_entry_wanted(&e[i], filter, &piece->klen)) {
             continue;
         }
-        piece->klen = (apr_size_t)klen;
         piece->key = e[i].key;
         piece->val = e[i].val ? e[i].val : "";
         piece->vlen = strlen(piece->val);
