@@ -80,6 +80,8 @@ void *sh_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
+/* --- directives of the directory configuration ------------------------ */
+
 /* A directive with two keywords, compared without case; AP_INIT_FLAG's own
  * message would not repeat the bad value, so configtest names both the
  * directive and the value here. */
@@ -200,6 +202,8 @@ static const char *sh_set_sign_lifetime(cmd_parms *cmd, void *dconf,
     ((sh_dir_conf *)dconf)->sign_lifetime = (int)n;
     return NULL;
 }
+
+/* --- key files --------------------------------------------------------- */
 
 /* Key files hold secrets (an HMAC key, a private key): like mod_ssl's
  * SSLCertificateKeyFile they are read once here, while the server still
