@@ -22,6 +22,31 @@ describe('client attacks: hop-by-hop and upgrade', h.needFor(CLIENT_APACHE), () 
   const tryReq = (opts) => attempt(fx.ap, fx.be, () => h.request(fx.ap.port, opts));
   const tryRaw = (bytes, opts) => attempt(fx.ap, fx.be, () => rawResponses(fx.ap.port, bytes, opts));
 
+  // --- WebSocket upgrade ---------------------------------------------------
+
+  // Attack: a forged header on a WebSocket handshake (the tunnel would carry it to the backend).
+  test('WebSocket upgrade with "!~Passenger-Client-Address" -> 400, no 101, backend untouched', async () => {
+    const n = fx.ws.requests.length;
+    const off = fx.ap.errorLog().length;
+    const w = await h.websocket(fx.ap.port, '/ws/chat', { '!~Passenger-Client-Address': FORGED_IP });
+    assert.equal(w.status, 400);
+    assert.equal(fx.ws.requests.length, n);
+    assert.deepEqual(refusalsSince(fx.ap, off), ['!~Passenger-Client-Address']);
+  });
+
+  // Attack: Sec-WebSocket-Protocol / Connection tricks on an otherwise valid upgrade: the tunnelled
+  // handshake still carries exactly the module's set.
+  test('WebSocket upgrade with "Sec-WebSocket-Protocol: !~Passenger-Proto" -> 101, one set of true values', async () => {
+    const n = fx.ws.requests.length;
+    const w = await h.websocket(fx.ap.port, '/ws/chat?room=1', { 'Sec-WebSocket-Protocol': '!~Passenger-Proto', 'X-Real-IP': FORGED_IP });
+    assert.equal(w.status, 101);
+    assert.ok(w.acceptOk);
+    assert.equal(fx.ws.requests.length, n + 1);
+    assert.equal(w.json.url, '/chat?room=1');
+    assertModuleHeaders(fx.ws.requests.at(-1), { env: ENV });
+    assert.deepEqual(w.json.rawHeaders, fx.ws.requests.at(-1).rawHeaders);
+  });
+
   // --- hop-by-hop machinery ------------------------------------------------
 
   // Attack: name a secure header in Connection so a proxy drops it as hop-by-hop.
@@ -109,30 +134,5 @@ describe('client attacks: hop-by-hop and upgrade', h.needFor(CLIENT_APACHE), () 
   test('"Transfer-Encoding: chunked" + "Content-Length" + "!~" header -> 400 by the module', async () => {
     const out = await tryRaw('POST /app/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n!~Passenger-Proto: https\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
     assertRefused(out, { name: '!~Passenger-Proto' });
-  });
-
-  // --- WebSocket upgrade ---------------------------------------------------
-
-  // Attack: a forged header on a WebSocket handshake (the tunnel would carry it to the backend).
-  test('WebSocket upgrade with "!~Passenger-Client-Address" -> 400, no 101, backend untouched', async () => {
-    const n = fx.ws.requests.length;
-    const off = fx.ap.errorLog().length;
-    const w = await h.websocket(fx.ap.port, '/ws/chat', { '!~Passenger-Client-Address': FORGED_IP });
-    assert.equal(w.status, 400);
-    assert.equal(fx.ws.requests.length, n);
-    assert.deepEqual(refusalsSince(fx.ap, off), ['!~Passenger-Client-Address']);
-  });
-
-  // Attack: Sec-WebSocket-Protocol / Connection tricks on an otherwise valid upgrade: the tunnelled
-  // handshake still carries exactly the module's set.
-  test('WebSocket upgrade with "Sec-WebSocket-Protocol: !~Passenger-Proto" -> 101, one set of true values', async () => {
-    const n = fx.ws.requests.length;
-    const w = await h.websocket(fx.ap.port, '/ws/chat?room=1', { 'Sec-WebSocket-Protocol': '!~Passenger-Proto', 'X-Real-IP': FORGED_IP });
-    assert.equal(w.status, 101);
-    assert.ok(w.acceptOk);
-    assert.equal(fx.ws.requests.length, n + 1);
-    assert.equal(w.json.url, '/chat?room=1');
-    assertModuleHeaders(fx.ws.requests.at(-1), { env: ENV });
-    assert.deepEqual(w.json.rawHeaders, fx.ws.requests.at(-1).rawHeaders);
   });
 });

@@ -103,16 +103,17 @@ describe('error-log check (no apache)', () => {
     assert.throws(() => h.useApache({ allowed: [] }), /unknown option "allowed"/);
   });
 
-  test('errorLogFiles: error_log first, the vhosts\' logs, never access_log; the assertion names file and line', () => {
+  test('errorLogFiles: error_log first, the vhosts\' logs and stderr, never access_log; the assertion names file and line', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-logcheck-'));
     try {
       fs.writeFileSync(path.join(dir, 'access_log'), `127.0.0.1 - - [x] "GET / HTTP/1.1" 500 12 ${line(/AH00957/)}\n`);
       fs.writeFileSync(path.join(dir, 'error_log'), SAMPLE.split('\n').slice(0, 3).join('\n'));
       fs.writeFileSync(path.join(dir, 'info_log'), `${line(/secure_headers:info/)}\n${line(/AH00957/)}\n`);
       fs.writeFileSync(path.join(dir, 'httpd.conf'), line(/AH00020/));
+      fs.writeFileSync(path.join(dir, 'stderr'), '');
       fs.mkdirSync(path.join(dir, 'htdocs_log'));
       const files = h.errorLogFiles(dir);
-      assert.deepEqual(files, [path.join(dir, 'error_log'), path.join(dir, 'info_log')]);
+      assert.deepEqual(files, [path.join(dir, 'error_log'), path.join(dir, 'info_log'), path.join(dir, 'stderr')]);
       h.assertNoUnexpectedErrors(files.slice(0, 1));
       assert.throws(() => h.assertNoUnexpectedErrors(files, [], 'group "g"'), (e) => {
         assert.match(e.message, /that group "g" does not expect/);

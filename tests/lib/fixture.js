@@ -25,7 +25,7 @@
 // setup: run once Apache is up (files in its ServerRoot, ...).
 // allow: regexes for the error-log lines at warn or worse the group provokes.
 // logs: further error-log paths to check (every *_log and *.log file of the
-//   ServerRoot but access_log is checked already).
+//   ServerRoot but access_log, and Apache's stderr, are checked already).
 
 const { freePort } = require('./proc');
 const { startApache } = require('./apache');

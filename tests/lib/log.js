@@ -57,12 +57,14 @@ function unexpectedErrorLines(text, allow = []) {
 
 // The error logs of an Apache ServerRoot `dir`: error_log and every other
 // "*_log" or "*.log" file directly in it (tests give vhosts their own
-// ErrorLog there), access_log excepted; then `extra` paths.
+// ErrorLog there), access_log excepted, and "stderr" (what Apache logs
+// before its ErrorLog is open, configuration warnings among it); then
+// `extra` paths.
 function errorLogFiles(dir, extra = []) {
   let names = [];
   try { names = fs.readdirSync(dir); } catch (_) { /* no dir: no logs */ }
   const files = names
-    .filter((n) => n !== 'access_log' && (/_log$/.test(n) || /\.log$/.test(n)))
+    .filter((n) => n === 'stderr' || (n !== 'access_log' && (/_log$/.test(n) || /\.log$/.test(n))))
     .sort((a, b) => (a === 'error_log' ? -1 : b === 'error_log' ? 1 : a.localeCompare(b)))
     .map((n) => path.join(dir, n))
     .filter((f) => { try { return fs.statSync(f).isFile(); } catch (_) { return false; } });
