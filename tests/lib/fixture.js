@@ -26,6 +26,7 @@
 // allow: regexes for the error-log lines at warn or worse the group provokes.
 // logs: further error-log paths to check (every *_log and *.log file of the
 //   ServerRoot but access_log, and Apache's stderr, are checked already).
+// name: how a failure names the group (default "this group").
 
 const { freePort } = require('./proc');
 const { startApache } = require('./apache');
