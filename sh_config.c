@@ -460,6 +460,13 @@ static int sh_config_check(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* --- the command table ------------------------------------------------- */
 
+/* Help texts are plain strings (tests/directives-doc.test.js reads them
+ * from here); the one that quotes the lifetime's numbers stays in step with
+ * them through this check. */
+#if SH_DEFAULT_SIGN_LIFETIME != 60 || SH_SIGN_LIFETIME_MAX != 86400
+#error "SecureHeadersSignLifetime's help text names other numbers"
+#endif
+
 const command_rec sh_config_cmds[] = {
     AP_INIT_TAKE1("SecureHeaders", sh_set_enabled, NULL,
                   RSRC_CONF | ACCESS_CONF,
@@ -513,9 +520,7 @@ const command_rec sh_config_cmds[] = {
     AP_INIT_TAKE1("SecureHeadersSignLifetime", sh_set_sign_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "Seconds a signature stays valid (its expires parameter "
-                  "is created plus this); default "
-                  APR_STRINGIFY(SH_DEFAULT_SIGN_LIFETIME) ", at most "
-                  APR_STRINGIFY(SH_SIGN_LIFETIME_MAX) "."),
+                  "is created plus this); default 60, at most 86400."),
     AP_INIT_ITERATE("SecureHeadersUpstream", sh_add_upstream, NULL,
                     RSRC_CONF,
                     "Servers in front of this one whose secure headers are "
