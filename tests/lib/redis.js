@@ -37,11 +37,14 @@ function waitListening(target, timeoutMs = 10000) {
  * opts: { port (default: a free one), host ('127.0.0.1'), unixsocket
  * (true: in dir), args: [extra redis-server arguments], persist: AOF with
  * appendfsync always, dir (reuse, to restart with the same data),
- * tls: { cert, key, ca } (then the TLS port is `port`, plain TCP off) }.
+ * tls: { cert, key, ca } (then the TLS port is `port`, plain TCP off),
+ * netns: a network namespace to run in (tests/lib/netns.js; host is then
+ * that host's address and `port` is needed) }.
  */
 async function startRedis(opts = {}) {
   const host = opts.host || '127.0.0.1';
   const port = opts.port || await freePort(host);
+  if (opts.netns && !opts.port) throw new Error('startRedis: give the port with netns');
   const dir = opts.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'sh-redis-'));
   const args = ['--bind', host, '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no',
     '--logfile', path.join(dir, 'redis.log')];
@@ -56,14 +59,18 @@ async function startRedis(opts = {}) {
   const socket = opts.unixsocket ? path.join(dir, 'redis.sock') : null;
   if (socket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   args.push(...(opts.args || []));
-  const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  fs.writeFileSync(path.join(dir, 'redis.log'), '');
+  // `ip netns exec` execs redis-server: the pid is the server's own.
+  const proc = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   try {
     await Promise.race([
-      waitListening(socket ? { path: socket } : { host, port }),
+      opts.netns ? waitLog(dir, /Ready to accept connections/) : waitListening(socket ? { path: socket } : { host, port }),
       exited.then((code) => { throw new Error(`redis-server exited (${code}): ${out}${readLog(dir)}`); }),
     ]);
   } catch (e) {
@@ -88,6 +95,14 @@ async function startRedis(opts = {}) {
     async stop() { await server.kill(); },
   };
   return server;
+}
+
+async function waitLog(dir, re, timeoutMs = 10000) {
+  const t0 = Date.now();
+  while (!re.test(readLog(dir))) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`redis-server: no ${re} in its log`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function readLog(dir) {

@@ -1,0 +1,184 @@
+'use strict';
+// Replay protection as users deploy (docs/replay.md), in network namespaces
+// that this file creates and removes (tests/lib/netns.js):
+//
+//   client ── edge (Apache, signs; balancer://, ProxyPreserveHost On) ──┬── b1: Express under node:cluster, 2 workers
+//                                                                      └── b2: Express under node:cluster, 2 workers
+//   redis: one redis-server, the nonce store both hosts share (b1 through node-redis 5, b2 through ioredis)
+//   out: an attacker who has every signed request the backends received and
+//        sends each one again to every worker of every host
+//
+// Both hosts answer to one name (app.test) and pin it as their authority,
+// so the pin cannot tell them apart: only the shared store stops a request
+// accepted by one worker from being accepted by another.
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const h = require('./lib/harness');
+const netns = require('./lib/netns');
+const { ensureNpmDeps } = require('./lib/npm');
+const { startRedis } = require('./lib/redis');
+
+const STORES = path.join(__dirname, 'stores');
+const SKIP_REASON = netns.available() || ensureNpmDeps(STORES);
+const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
+const CLIENT_JS = path.join(__dirname, 'netns', 'client.js');
+const NAME = 'app.test';
+
+// The bytes a wiretap between the edge and the backends would have caught:
+// the request line and every header as the app received them.
+function rawOf(e) {
+  let raw = `GET ${e.url} HTTP/1.1\r\n`;
+  for (let i = 0; i + 1 < e.rawHeaders.length; i += 2) {
+    if (!/^connection$/i.test(e.rawHeaders[i])) raw += `${e.rawHeaders[i]}: ${e.rawHeaders[i + 1]}\r\n`;
+  }
+  return `${raw}Connection: close\r\n\r\n`;
+}
+
+describe('replay across workers, hosts and a rolling restart (shared Redis store)', SKIP, () => {
+  let lan; let hosts; let dir; let redis; let edge; const apps = {};
+
+  const run = (name, spec, timeout) => netns.runNode(lan, name, CLIENT_JS, [JSON.stringify(spec)], { timeout });
+  const viaEdge = (p) => ({ host: hosts.edge.ip, port: 80, path: p, hostHeader: NAME });
+  const accepted = () => Object.values(apps).flatMap((a) => a.events.filter((e) => e.event === 'request' && e.status === 200));
+  // Every worker's own port, and each host's shared port twice (round robin).
+  const targets = () => ['b1', 'b2'].flatMap((b) => [3000, 3000, 3101, 3102].map((port) => ({ host: hosts[b].ip, port })));
+
+  const requestEvents = () => Object.values(apps).reduce((n, a) => n + a.events.filter((e) => e.event === 'request').length, 0);
+  // Until the apps have logged `n` requests (their lines come just after the answers).
+  async function settle(n) {
+    const t0 = Date.now();
+    while (requestEvents() < n && Date.now() - t0 < 5000) await h.sleep(20);
+  }
+
+  async function replayAll(captured) {
+    const before = new Set(accepted());
+    const n0 = requestEvents();
+    const results = [];
+    // A few captures per attacker run: the requests travel on its command line.
+    for (let i = 0; i < captured.length; i += 8) {
+      const requests = [];
+      for (const e of captured.slice(i, i + 8)) for (const t of targets()) requests.push({ ...t, raw: rawOf(e), halfClose: false });
+      results.push(...(await run('out', { requests }, 120000)).results);
+    }
+    await settle(n0 + results.length);
+    const newlyAccepted = accepted().filter((e) => !before.has(e));
+    return { results, newlyAccepted };
+  }
+
+  before(async () => {
+    lan = netns.createLan(['client', 'edge', 'b1', 'b2', 'redis', 'out']);
+    hosts = lan.hosts;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-replay-'));
+    fs.chmodSync(dir, 0o755);
+    const k = crypto.generateKeyPairSync('ed25519');
+    const priv = path.join(dir, 'edge.pem');
+    const pub = path.join(dir, 'edge.pub');
+    fs.writeFileSync(priv, k.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    fs.writeFileSync(pub, k.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+
+    redis = await startRedis({ netns: hosts.redis.ns, host: hosts.redis.ip, port: 6379 });
+    const app = (name, client) => netns.startNode(lan, name, path.join(STORES, 'cluster-app.js'), [JSON.stringify({
+      name, host: hosts[name].ip, port: 3000, workers: 2, authority: NAME,
+      keys: { edge: { alg: 'ed25519', file: pub } },
+      redis: { client, url: `redis://${hosts.redis.ip}:6379` },
+    })]);
+    apps.b1 = await app('b1', 'redis5');
+    apps.b2 = await app('b2', 'ioredis');
+
+    edge = await h.startApache({
+      netns: hosts.edge.ns,
+      modules: ['proxy_balancer', 'slotmem_shm', 'lbmethod_byrequests'],
+      vars: { KEY: priv },
+      body: `
+Listen ${hosts.edge.ip}:80
+<VirtualHost ${hosts.edge.ip}:80>
+  ServerName ${NAME}
+  SecureHeadersSignKey edge ed25519 \${KEY}
+  ProxyPreserveHost On
+  # a connection per request, so that node:cluster spreads them over the workers
+  SetEnv proxy-nokeepalive 1
+  <Proxy balancer://apps>
+    BalancerMember http://${hosts.b1.ip}:3000
+    BalancerMember http://${hosts.b2.ip}:3000
+  </Proxy>
+  ProxyPass / balancer://apps/
+</VirtualHost>`,
+    });
+  });
+
+  after(async () => {
+    if (edge) await edge.stop();
+    for (const a of Object.values(apps)) await a.stop();
+    if (redis) await redis.stop();
+    if (lan) lan.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('through Apache: every worker of both hosts verifies and serves, nonces land in the one store', async () => {
+    const n0 = requestEvents();
+    const { results } = await run('client', { requests: Array.from({ length: 16 }, (_, i) => viaEdge(`/warm/${i}`)) });
+    await settle(n0 + 16);
+    const seen = new Set();
+    for (const r of results) {
+      assert.equal(r.status, 200, JSON.stringify(r));
+      assert.equal(r.json.signed, true);
+      assert.equal(r.json.keyid, 'edge');
+      assert.equal(r.json.clientAddress, hosts.client.ip);
+      seen.add(`${r.json.backend}/${r.json.worker}`);
+    }
+    assert.deepEqual([...seen].sort(), ['b1/1', 'b1/2', 'b2/1', 'b2/2']);
+  });
+
+  test('every captured request sent again to every worker of every host: 0 accepted', async () => {
+    const captured = accepted();
+    assert.equal(captured.length, 16);
+    const { results, newlyAccepted } = await replayAll(captured);
+    assert.deepEqual(newlyAccepted.map((e) => `${e.backend}/${e.worker} ${e.url}`), []);
+    assert.equal(results.length, captured.length * 8);
+    for (const r of results) assert.equal(r.status, 403, JSON.stringify(r));
+    const refusals = Object.values(apps).flatMap((a) => a.events.filter((e) => e.event === 'request' && e.status === 403));
+    assert.equal(refusals.length, results.length);
+    assert.ok(refusals.every((e) => e.code === 'REPLAYED'), JSON.stringify(refusals.map((e) => e.code)));
+    const workers = new Set(refusals.map((e) => `${e.backend}/${e.worker}`));
+    assert.deepEqual([...workers].sort(), ['b1/1', 'b1/2', 'b2/1', 'b2/2']);
+  });
+
+  test('a rolling restart of both hosts under load through Apache: 0 refused that should pass; then every capture replayed: 0 accepted', async (t) => {
+    const pidsBefore = Object.values(apps).flatMap((a) => a.info.pids);
+    const load = run('client', {
+      load: { host: hosts.edge.ip, port: 80, path: '/load', hostHeader: NAME, count: 20000, concurrency: 8, seconds: 12 },
+    }, 90000);
+    const loadStart = Date.now();
+    await h.sleep(1000);
+    for (const a of [apps.b1, apps.b2]) {
+      const n = a.events.length;
+      a.child.kill('SIGUSR2');
+      const t0 = Date.now();
+      while (!a.events.slice(n).some((e) => e.event === 'reloaded')) {
+        assert.ok(Date.now() - t0 < 20000, 'rolling restart did not finish in 20 s');
+        await h.sleep(50);
+      }
+    }
+    const restarted = Date.now();
+    const out = await load;
+    assert.ok(Date.now() - loadStart > restarted - loadStart + 500, 'the load must outlast the restarts');
+    assert.deepEqual(out.failures, [], JSON.stringify(out.statuses));
+    assert.ok(out.done >= 200, `only ${out.done} requests`);
+    const pidsAfter = Object.values(apps).flatMap((a) => a.events.filter((e) => e.event === 'reloaded').pop().pids);
+    assert.equal(pidsAfter.filter((p) => pidsBefore.includes(p)).length, 0, 'every worker was replaced');
+    // Requests from before the restart, from during it, from after it.
+    const { results } = await run('client', { requests: Array.from({ length: 8 }, (_, i) => viaEdge(`/after/${i}`)) });
+    for (const r of results) assert.equal(r.status, 200, JSON.stringify(r));
+    const all = accepted();
+    const sample = [...all.filter((e) => e.url.startsWith('/warm/')), ...all.filter((e) => e.url === '/load').slice(-40),
+      ...all.filter((e) => e.url.startsWith('/after/'))];
+    const { results: replays, newlyAccepted } = await replayAll(sample);
+    assert.deepEqual(newlyAccepted.map((e) => `${e.backend}/${e.worker} ${e.url}`), []);
+    for (const r of replays) assert.equal(r.status, 403, JSON.stringify(r));
+    t.diagnostic(`load through Apache across the rolling restart: ${JSON.stringify(out.statuses)}; replays refused: ${replays.length}`);
+  });
+});
