@@ -85,7 +85,11 @@ function redisReplayCache(client, options) {
     const key = `${prefix}:${escapeKeyid(keyid)}:${nonce}`;
     const at = Math.ceil(retainUntil);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeout} ms`)), timeout);
+      // When the timer fires, the answer may already be waiting unread (the
+      // event loop was busy: timers run before I/O is polled). setImmediate
+      // runs after this turn's poll, which reads it: only a store that has
+      // really not answered fails.
+      const timer = setTimeout(() => setImmediate(() => reject(new Error(`redis did not answer within ${timeout} ms`))), timeout);
       if (timer.unref) timer.unref();
       let reply;
       try {
