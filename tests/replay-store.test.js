@@ -18,9 +18,11 @@ const { sign } = require('../node/tests/signer');
 const secureHeaders = require('../node');
 
 const STORES = path.join(__dirname, 'stores');
-const SKIP_REASON = ensureNpmDeps(STORES);
+const FRAMEWORKS = path.join(__dirname, 'frameworks');
+const SKIP_REASON = ensureNpmDeps(STORES) || ensureNpmDeps(FRAMEWORKS);
 const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
 const need = createRequire(path.join(STORES, 'package.json'));
+const needFw = createRequire(path.join(FRAMEWORKS, 'package.json'));
 
 const SECRET = crypto.randomBytes(32);
 const KEYS = { k1: { alg: 'hmac-sha256', key: SECRET } };
@@ -416,4 +418,57 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       fs.rmSync(server.dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('every framework: a store that does not answer is a 503, not a 403', SKIP, () => {
+  let server; let io; const apps = {}; const rejects = [];
+  before(async () => {
+    server = await startRedis();
+    io = await connect('ioredis', ioredisOpts(server, { enableOfflineQueue: false }));
+    const opts = { keys: KEYS, authority: 'app.test', replayCache: secureHeaders.redisReplayCache(io.c, { timeout: 100 }), onReject: (e) => rejects.push(e.code) };
+    const listen = (s) => new Promise((resolve) => { s.listen(0, '127.0.0.1', () => resolve(s.address().port)); });
+    for (const fw of ['express4', 'express5']) {
+      const app = needFw(fw)();
+      app.use(secureHeaders.express(opts));
+      app.use((req, res) => res.type('text/plain').send(`ok ${req.ip}\n`));
+      const s = http.createServer(app);
+      apps[fw] = { port: await listen(s), close: () => s.close() };
+    }
+    const f = needFw('fastify')();
+    await f.register(secureHeaders.fastify, opts);
+    f.get('/*', (request, reply) => reply.type('text/plain').send(`ok ${request.ip}\n`));
+    await f.listen({ port: 0, host: '127.0.0.1' });
+    apps.fastify = { port: f.server.address().port, close: () => f.close() };
+    const Koa = needFw('koa');
+    const k = new Koa();
+    k.use(secureHeaders.koa(opts));
+    k.use((ctx) => { ctx.type = 'text/plain'; ctx.body = `ok ${ctx.request.ip}\n`; });
+    const ks = http.createServer(k.callback());
+    apps.koa = { port: await listen(ks), close: () => ks.close() };
+  });
+  after(async () => {
+    for (const a of Object.values(apps)) await a.close();
+    if (io) await io.close();
+    if (server) await server.stop();
+  });
+
+  for (const fw of ['express4', 'express5', 'fastify', 'koa']) {
+    test(`${fw}: 200, a replay 403, Redis paused 503 STORE_FAILED (the route never runs), Redis back 200`, async () => {
+      const port = apps[fw].port;
+      const r = signed('app.test', '/x');
+      let res = await send(port, r);
+      assert.deepEqual([res.status, res.body], [200, 'ok 203.0.113.7\n']);
+      res = await send(port, r);
+      assert.deepEqual([res.status, res.body], [403, 'Forbidden\n']);
+      assert.equal(rejects.pop(), 'REPLAYED');
+      server.pause();
+      try {
+        res = await send(port, signed('app.test', '/y'));
+        assert.deepEqual([res.status, res.body], [503, 'Service Unavailable\n']);
+        assert.equal(rejects.pop(), 'STORE_FAILED');
+      } finally { server.resume(); }
+      res = await send(port, signed('app.test', '/z'));
+      assert.deepEqual([res.status, res.body], [200, 'ok 203.0.113.7\n']);
+    });
+  }
 });
