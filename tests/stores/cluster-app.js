@@ -4,22 +4,32 @@
 // edge's signatures, nonces in the shared Redis store
 // (tests/replay-multihost.test.js). argv[2] is JSON: { name, host, port,
 // workers, keys: { keyid: { alg, file } }, authority, redis: { client:
-// 'redis5' | 'redis4' | 'ioredis', url } }.
+// 'redis5' | 'redis4' | 'ioredis', url }, events }.
 //
 // Every worker listens on the shared port and on port + 100 + its number
-// (so that an attacker can reach each worker in turn). The primary prints
-// { listening } once every worker listens, then each worker's lines: one
-// per request ({ event: 'request', worker, url, rawHeaders, status, code }).
-// SIGUSR2 to the primary: a rolling restart (one worker replaced at a
+// (so that an attacker can reach each worker in turn), and reports one
+// JSON line per request ({ event: 'request', worker, url, rawHeaders,
+// status, code }) on stdout, or appended to the file `events` when given.
+//
+// Run with node, its own primary prints { listening } once every worker
+// listens; SIGUSR2 to it: a rolling restart (one worker replaced at a
 // time, as `pm2 reload` does), then { event: 'reloaded', pids }.
+// Run by PM2 in cluster mode (NODE_APP_INSTANCE set), PM2 is the primary:
+// each worker reports { event: 'worker-listening', worker, pid } and
+// tells PM2 'ready' (wait_ready), and leaves on SIGINT (pm2 reload).
 const cluster = require('node:cluster');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const cfg = JSON.parse(process.argv[2]);
-const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+// PM2 hands its cluster workers its own argv: the configuration comes in
+// CLUSTER_APP_CONFIG there.
+const cfg = JSON.parse(process.env.CLUSTER_APP_CONFIG || process.argv[2]);
+const out = cfg.events
+  ? (o) => fs.appendFileSync(cfg.events, `${JSON.stringify(o)}\n`) // one write(2) per line, O_APPEND
+  : (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const underPm2 = process.env.NODE_APP_INSTANCE !== undefined;
 
-if (cluster.isPrimary) {
+if (cluster.isPrimary && !underPm2) {
   const slots = new Map(); // slot number -> worker
   const fork = (slot) => new Promise((resolve) => {
     const w = cluster.fork({ SLOT: String(slot) });
@@ -53,7 +63,7 @@ if (cluster.isPrimary) {
   const need = require('node:module').createRequire(path.join(__dirname, 'package.json'));
   const express = need('express');
   const secureHeaders = require(path.join(__dirname, '..', '..', 'node'));
-  const slot = Number(process.env.SLOT);
+  const slot = underPm2 ? Number(process.env.NODE_APP_INSTANCE) + 1 : Number(process.env.SLOT);
   (async () => {
     let client;
     if (cfg.redis.client === 'ioredis') {
@@ -88,13 +98,32 @@ if (cluster.isPrimary) {
     const servers = [];
     let listening = 0;
     for (const port of [cfg.port, cfg.port + 100 + slot]) {
-      servers.push(app.listen(port, cfg.host, () => { if (++listening === 2) process.send('listening'); }));
+      servers.push(app.listen(port, cfg.host, () => {
+        if (++listening < 2) return;
+        if (underPm2) {
+          out({ event: 'worker-listening', worker: slot, pid: process.pid });
+          process.send('ready');
+        } else {
+          process.send('listening');
+        }
+      }));
+    }
+    const leave = () => {
+      setTimeout(() => process.exit(0), 5000).unref();
+      Promise.resolve(client.quit()).catch(() => {}).finally(() => process.exit(0));
+    };
+    if (underPm2) {
+      // pm2 reload: the new instance is ready; close the servers (node:cluster
+      // then hands this worker no more connections), answer what is in
+      // flight, and leave.
+      process.on('SIGINT', () => {
+        let open = servers.length;
+        for (const srv of servers) srv.close(() => { if (--open === 0) leave(); });
+      });
+      return;
     }
     // After the primary's disconnect(): the servers are closed and their
     // requests answered; the Redis connection is all that is left.
-    cluster.worker.on('disconnect', () => {
-      setTimeout(() => process.exit(0), 5000).unref();
-      Promise.resolve(client.quit()).catch(() => {}).finally(() => process.exit(0));
-    });
+    cluster.worker.on('disconnect', leave);
   })().catch((e) => { process.stderr.write(`${e.stack}\n`); process.exit(1); });
 }
