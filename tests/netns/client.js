@@ -2,8 +2,9 @@
 // A client on a test host (tests/multihost.test.js). argv[2] is JSON:
 //   { requests: [ { host, port, path, headers: [[k, v]...], tls, cert, key,
 //                   raw } ] }  -> { results: [ { status, json, body, error } ] }
-//   { load: { host, port, path, count, concurrency, seconds } }
+//   { load: { host, port, path, count, concurrency, seconds, stopFile } }
 //                               -> { done, failures, statuses, keyids }
+//   (the load also ends once stopFile, when given, exists)
 // "raw" sends those bytes as they are (an attacker replaying a request), then
 // half-closes, unless halfClose is false (an app whose verdict waits for a
 // store, such as Redis, must still be writing when the client's FIN comes:
@@ -46,12 +47,12 @@ function once(r) {
   });
 }
 
-async function load({ count, concurrency, seconds, ...r }) {
+async function load({ count, concurrency, seconds, stopFile, ...r }) {
   const deadline = Date.now() + seconds * 1000;
   const out = { done: 0, failures: [], statuses: {}, keyids: {} };
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count && Date.now() < deadline) {
+    while (next < count && Date.now() < deadline && !(stopFile && fs.existsSync(stopFile))) {
       next++;
       const res = await once(r);
       out.done++;
