@@ -36,16 +36,18 @@ function waitListening(target, timeoutMs = 10000) {
 /**
  * opts: { port (default: a free one), host ('127.0.0.1'), unixsocket
  * (true: in dir), args: [extra redis-server arguments], persist: AOF with
- * appendfsync always, dir (reuse, to restart with the same data),
- * tls: { cert, key, ca } (then the TLS port is `port`, plain TCP off),
- * netns: a network namespace to run in (tests/lib/netns.js; host is then
- * that host's address and `port` is needed) }.
+ * appendfsync always, dir (reuse, to restart with the same data; stop()
+ * removes the directory only when it made it), tls: { cert, key, ca }
+ * (then the TLS port is `port`, plain TCP off), netns: a network
+ * namespace to run in (tests/lib/netns.js; host is then that host's
+ * address, and `port` is needed) }.
  */
 async function startRedis(opts = {}) {
   const host = opts.host || '127.0.0.1';
   const port = opts.port || await freePort(host);
   if (opts.netns && !opts.port) throw new Error('startRedis: give the port with netns');
   const dir = opts.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'sh-redis-'));
+  const owned = opts.dir ? !!opts.owned : true; // stop() removes a directory made here
   const args = ['--bind', host, '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no',
     '--logfile', path.join(dir, 'redis.log')];
   if (opts.persist) args.push('--appendonly', 'yes', '--appendfsync', 'always');
@@ -91,8 +93,11 @@ async function startRedis(opts = {}) {
       await exited;
     },
     // The same server again: port, directory and arguments.
-    restart() { return startRedis(Object.assign({}, opts, { port, dir })); },
-    async stop() { await server.kill(); },
+    restart() { return startRedis(Object.assign({}, opts, { port, dir, owned })); },
+    async stop() {
+      await server.kill();
+      if (owned) fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
   return server;
 }
