@@ -8,6 +8,7 @@ const { read, readAsync } = require('./lib/read');
 const { verifySignature } = require('./lib/signature');
 const { decodeEnvvars, decodeEnvvarsList } = require('./lib/envvars');
 const { createMemoryReplayCache } = require('./lib/replay');
+const { redisReplayCache } = require('./lib/redis');
 const { parseDictionary, parseList, parseItem } = require('./lib/sf');
 const { express, fastify, koa } = require('./lib/frameworks');
 
@@ -21,6 +22,7 @@ module.exports = {
   decodeEnvvars,
   decodeEnvvarsList,
   createMemoryReplayCache,
+  redisReplayCache,
   parseDictionary,
   parseList,
   parseItem,
