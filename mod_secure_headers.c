@@ -43,6 +43,7 @@
 
 #include "mod_secure_headers.h"
 #include "sh_module.h"
+#include "sh_derive_httpd.h"
 
 /* Refused requests are logged at info, where the default LogLevel (warn)
  * keeps an attacker from filling the error log; "LogLevel
@@ -95,12 +96,14 @@ static void *sh_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->oversize = add->oversize != SH_OVERSIZE_UNSET ? add->oversize
                                                         : base->oversize;
     /* A key or "None" set here replaces whatever the scope around said. */
-    if (add->sign_key || add->sign_off == 1) {
+    if (add->sign_key || add->sign_derive || add->sign_off == 1) {
         conf->sign_key = add->sign_key;
+        conf->sign_derive = add->sign_derive;
         conf->sign_off = add->sign_off;
     }
     else {
         conf->sign_key = base->sign_key;
+        conf->sign_derive = base->sign_derive;
         conf->sign_off = base->sign_off;
     }
     conf->sign_lifetime = add->sign_lifetime != SH_UNSET ? add->sign_lifetime
@@ -356,6 +359,7 @@ static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
                                 cmd->cmd->name, keyid);
         }
         conf->sign_key = NULL;
+        conf->sign_derive = NULL;
         conf->sign_off = 1;
         return NULL;
     }
@@ -364,6 +368,11 @@ static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
                             "missing", cmd->cmd->name, keyid, alg);
     }
     conf->sign_off = 0;
+    conf->sign_key = NULL;
+    conf->sign_derive = NULL;
+    if (!strcasecmp(alg, SH_DERIVE_ALG_NAME)) {
+        return sh_derive_directive(cmd, keyid, file, &conf->sign_derive);
+    }
     return sh_load_key_file(cmd, keyid, alg, file, 1, &conf->sign_key);
 }
 
@@ -1049,6 +1058,11 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
 
     key = conf->sign_off == 1 ? NULL : conf->sign_key;
     url = sh_backend_url(r);
+    if (conf->sign_derive && conf->sign_off != 1
+        && (h2 || !(key = sh_derive_key_of(r, conf->sign_derive, url)))) {
+        sh_fail_closed(r, out, "cannot sign with a derived key");
+        return;
+    }
     /* A unix socket is never this server. */
     self = sh_port_is_ours(sh_url_port(url))
            && apr_table_get(r->notes, "uds_path") == NULL;
@@ -1250,6 +1264,10 @@ static int sh_fixups(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
+    if ((conf->sign_key || conf->sign_derive) && conf->sign_off != 1) {
+        sh_derive_printable_target(r);
+        target = sh_reverse_proxy_target(r);
+    }
     if (conf->oversize == SH_OVERSIZE_REJECT) {
         return sh_fixups_rejecting(r, conf, target);
     }
@@ -1299,11 +1317,11 @@ static void sh_register_hooks(apr_pool_t *p)
         "mod_remoteip.c", "mod_setenvif.c", "mod_headers.c", NULL
     };
 
-    (void)p;
     ap_hook_pre_config(sh_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(sh_check_upstream_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(sh_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    sh_derive_register_hooks(p);
     ap_hook_child_init(sh_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(sh_judge_request, NULL, later_readers,
                               APR_HOOK_REALLY_FIRST);
@@ -1364,7 +1382,10 @@ static const command_rec sh_cmds[] = {
                    "verify. algorithm is hmac-sha256 (file: the secret, at "
                    "least 32 bytes), ed25519 or ecdsa-p256-sha256 (file: a "
                    "PEM private key); the file is read once at start-up and "
-                   "must be readable by its owner only. None: do not sign "
+                   "must be readable by its owner only. hkdf-sha256 (file: "
+                   "a master secret, at least 32 bytes): sign each request "
+                   "with alg hmac-sha256 and a key derived for the backend "
+                   "it goes to (docs/derived-keys.md). None: do not sign "
                    "in this scope."),
     AP_INIT_TAKE1("SecureHeadersSignLifetime", sh_set_sign_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF,

@@ -10,6 +10,7 @@ const { decodeEnvvars, decodeEnvvarsList } = require('./lib/envvars');
 const { createMemoryReplayCache } = require('./lib/replay');
 const { parseDictionary, parseList, parseItem } = require('./lib/sf');
 const { express, fastify, koa } = require('./lib/frameworks');
+const { deriveKey, backendIdentity } = require('./lib/derive');
 
 module.exports = {
   read,
@@ -24,6 +25,8 @@ module.exports = {
   parseDictionary,
   parseList,
   parseItem,
+  deriveKey,
+  backendIdentity,
   SecureHeadersError,
   codes: CODES,
 };
