@@ -14,9 +14,11 @@
  *
  * - mod_proxy_http2 (h2://, h2c://) never runs that hook; the module signs
  *   its requests in the last ordinary fixup, before a balancer has chosen;
- * - a balancer member on a unix socket: the balancer rewrites the URL to
- *   the member's "http://localhost/..." and keeps the socket in the
- *   worker, which the hook cannot see, so two such members look alike.
+ * - a unix socket named by ProxyPass or BalancerMember: mod_proxy keeps
+ *   the socket in the worker, which the hook cannot see, and rewrites the
+ *   URL to "http://localhost/...", so two sockets look alike. (A unix
+ *   socket reached through RewriteRule [P] leaves its path in the note
+ *   "uds_path", which names it.)
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -176,10 +178,14 @@ static const char *sh_derive_unnamed(const proxy_worker *w, int member)
                "mod_proxy's fixups hook, so the module signs before a "
                "balancer chooses and for h2 targets cannot know the member";
     }
-    if (member && *w->s->uds_path) {
-        return "a balancer member on a unix socket is known to mod_proxy "
-               "only by its worker, which the module cannot see when it "
-               "signs";
+    if (*w->s->uds_path) {
+        return member ? "a balancer member on a unix socket is known to "
+                        "mod_proxy only by its worker, which the module "
+                        "cannot see when it signs"
+                      : "mod_proxy keeps a ProxyPass unix socket in its "
+                        "worker and sends the request as to "
+                        "http://localhost, so the module cannot tell one "
+                        "socket from another when it signs";
     }
     return NULL;
 }
@@ -206,7 +212,9 @@ static int sh_derive_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         conf = ap_get_module_config(s->module_config, proxy);
         for (i = 0; conf && i < conf->workers->nelts; i++) {
-            proxy_worker *w = APR_ARRAY_IDX(conf->workers, i, proxy_worker *);
+            /* conf->workers holds the workers themselves; a balancer's
+             * array holds pointers. */
+            proxy_worker *w = &APR_ARRAY_IDX(conf->workers, i, proxy_worker);
             const char *why = sh_derive_unnamed(w, 0);
 
             if (why) {
