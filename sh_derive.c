@@ -26,6 +26,7 @@ struct sh_derive {
     unsigned max;
     apr_pool_t *pool;                   /* the cache's keys and names */
     apr_hash_t *cache;                  /* identity -> const sh_key * */
+    apr_hash_t *by_url;                 /* "scheme://authority" as sent */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -104,9 +105,18 @@ int sh_hkdf_sha256(const unsigned char *salt, apr_size_t salt_len,
     return ok;
 }
 
+/* Whether s[0..len) is name (lower case) in any case; no libc call, as
+ * this runs for every request signed with a derived key. */
 static int sh_scheme_eq(const char *s, apr_size_t len, const char *name)
 {
-    return strlen(name) == len && !strncasecmp(s, name, len);
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (name[i] == '\0' || (s[i] | 0x20) != name[i]) {
+            return 0;
+        }
+    }
+    return name[len] == '\0';
 }
 
 apr_size_t sh_derive_identity(const char *url, const char *uds_path,
@@ -216,9 +226,24 @@ apr_size_t sh_derive_identity(const char *url, const char *uds_path,
     memcpy(buf + n, "://", 3);
     n += 3;
     for (i = 0; host + i < host_end; i++) {
-        buf[n++] = (char)apr_tolower((unsigned char)host[i]);
+        unsigned char c = (unsigned char)host[i];
+
+        buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
     }
-    n += (apr_size_t)apr_snprintf(buf + n, size - n, ":%lu", pv);
+    buf[n++] = ':';
+    {
+        char digits[6];
+        int k = 0;
+
+        do {
+            digits[k++] = (char)('0' + pv % 10);
+            pv /= 10;
+        } while (pv);
+        while (k) {
+            buf[n++] = digits[--k];
+        }
+    }
+    buf[n] = '\0';
     return n;
 }
 
@@ -251,6 +276,7 @@ const char *sh_derive_create(apr_pool_t *p, const char *keyid,
     }
     apr_pool_tag(d->pool, "sh_derive");
     d->cache = apr_hash_make(d->pool);
+    d->by_url = apr_hash_make(d->pool);
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&d->lock, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS) {
@@ -329,6 +355,59 @@ const sh_key *sh_derive_key(sh_derive *d, apr_pool_t *p, const char *id,
     return key ? key : sh_derive_new(d, p, id, id_len);
 }
 
+/* The length of "scheme://authority" at the start of url, as it is
+ * written; 0 when it does not start so. */
+static apr_size_t sh_url_origin_len(const char *url)
+{
+    const char *c = url;
+
+    while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) {
+        c++;
+    }
+    if (c == url || c[0] != ':' || c[1] != '/' || c[2] != '/') {
+        return 0;
+    }
+    for (c += 3; *c && *c != '/' && *c != '?' && *c != '#'; c++) {
+    }
+    return (apr_size_t)(c - url);
+}
+
+const sh_key *sh_derive_key_for_url(sh_derive *d, apr_pool_t *p,
+                                    const char *url, const char *uds_path)
+{
+    char id[SH_DERIVE_ID_MAX];
+    apr_size_t n, origin = uds_path ? 0 : sh_url_origin_len(url);
+    const sh_key *key;
+
+    /* The usual request: its backend's URL as written was seen before,
+     * one look-up under the lock and no parsing. */
+    if (origin) {
+        sh_derive_lock(d);
+        key = apr_hash_get(d->by_url, url, (apr_ssize_t)origin);
+        sh_derive_unlock(d);
+        if (key) {
+            return key;
+        }
+    }
+    n = sh_derive_identity(url, uds_path, id, sizeof(id));
+    if (n == 0) {
+        return NULL;
+    }
+    key = sh_derive_key(d, p, id, n);
+    if (key && origin) {
+        sh_derive_lock(d);
+        /* Kept only when the key itself is (it lives in the cache's pool)
+         * and within the same bound. */
+        if (apr_hash_get(d->cache, id, (apr_ssize_t)n) == key
+            && apr_hash_count(d->by_url) < d->max) {
+            apr_hash_set(d->by_url, apr_pstrmemdup(d->pool, url, origin),
+                         (apr_ssize_t)origin, key);
+        }
+        sh_derive_unlock(d);
+    }
+    return key;
+}
+
 unsigned sh_derive_cached(sh_derive *d)
 {
     unsigned n;
@@ -344,17 +423,46 @@ static int sh_printable(unsigned char c)
     return c >= 0x21 && c <= 0x7e;
 }
 
+/* Whether any of the 8 bytes of w is outside 0x21-0x7E: a byte below 0x21
+ * (the borrow of subtracting 0x21 reaches its top bit while its own top
+ * bit is clear) or above 0x7E (adding 1 reaches or has the top bit). */
+static int sh_word_unprintable(apr_uint64_t w)
+{
+    const apr_uint64_t ones = APR_UINT64_C(0x0101010101010101);
+    const apr_uint64_t high = APR_UINT64_C(0x8080808080808080);
+
+    return (((w - ones * 0x21) & ~w) | ((w + ones) | w)) & high ? 1 : 0;
+}
+
+/* How many bytes of s[0..len) are outside printable ASCII; 0 in a few
+ * instructions per 8 bytes for the usual target, which has none. */
+static apr_size_t sh_count_unprintable(const unsigned char *s, apr_size_t len)
+{
+    apr_size_t i = 0, n = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        apr_uint64_t w;
+
+        memcpy(&w, s + i, 8);
+        if (sh_word_unprintable(w)) {
+            break;
+        }
+    }
+    for (; i < len; i++) {
+        n += !sh_printable(s[i]);
+    }
+    return n;
+}
+
 const char *sh_target_printable(apr_pool_t *p, const char *target,
                                 int *changed)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s = (const unsigned char *)target;
-    apr_size_t n = 0, len;
+    apr_size_t len = strlen(target);
+    apr_size_t n = sh_count_unprintable(s, len);
     char *out, *w;
 
-    for (len = 0; s[len]; len++) {
-        n += !sh_printable(s[len]);
-    }
     *changed = n != 0;
     if (n == 0) {
         return target;

@@ -112,22 +112,14 @@ const char *sh_derive_directive(cmd_parms *cmd, const char *keyid,
 const sh_key *sh_derive_key_of(request_rec *r, sh_derive *d,
                                const char *url)
 {
-    char id[SH_DERIVE_ID_MAX];
-    apr_size_t n = sh_derive_identity(url, apr_table_get(r->notes,
-                                                         "uds_path"),
-                                      id, sizeof(id));
-    const sh_key *key;
+    const sh_key *key = sh_derive_key_for_url(d, r->pool, url,
+                                              apr_table_get(r->notes,
+                                                            "uds_path"));
 
-    if (n == 0) {
+    if (key == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "cannot sign with the "
                       "derived key '%s': the backend of %s cannot be named "
                       "(docs/derived-keys.md)", sh_derive_keyid(d), url);
-        return NULL;
-    }
-    key = sh_derive_key(d, r->pool, id, n);
-    if (key && APLOGrtrace1(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "signing with the key "
-                      "derived for %s", id);
     }
     return key;
 }

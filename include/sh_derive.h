@@ -88,6 +88,16 @@ const char *sh_derive_keyid(const sh_derive *d);
 const sh_key *sh_derive_key(sh_derive *d, apr_pool_t *p, const char *id,
                             apr_size_t id_len);
 
+/*
+ * The key for the backend of url (and uds_path, as for
+ * sh_derive_identity): sh_derive_key of its identity, looked up first by
+ * the URL's "scheme://authority" as written, so that a backend seen before
+ * costs one look-up and no parsing. NULL when the URL names no backend
+ * (sh_derive_identity) or libcrypto fails.
+ */
+const sh_key *sh_derive_key_for_url(sh_derive *d, apr_pool_t *p,
+                                    const char *url, const char *uds_path);
+
 /* The raw derived key (for tests and tools): SH_DERIVE_KEY_LEN bytes. */
 int sh_derive_raw(const sh_derive *d, const char *id, apr_size_t id_len,
                   unsigned char out[SH_DERIVE_KEY_LEN]);

@@ -197,6 +197,13 @@ static void cache(apr_pool_t *p)
     check(b && b != a && !strcmp(a->keyid, "kid")
           && a->alg == SH_ALG_HMAC_SHA256 && a->can_sign,
           "derived keys are hmac-sha256 keys under the configured key id");
+    check(sh_derive_key_for_url(d, p, "HTTP://A/x?y", NULL) == a
+          && sh_derive_key_for_url(d, p, "http://a:80/z", NULL) == a
+          && sh_derive_key_for_url(d, p, "HTTP://A/other", NULL) == a,
+          "by URL: the same kept key for every spelling of a backend");
+    check(sh_derive_key_for_url(d, p, "h2c://a/", NULL) == NULL
+          && sh_derive_key_for_url(d, p, "balancer://a/", NULL) == NULL,
+          "by URL: no key for a URL that names no backend");
     c = sh_derive_key(d, p, "http://c:80", 11);
     c2 = sh_derive_key(d, p, "http://c:80", 11);
     check(c && c2 && c != c2 && sh_derive_cached(d) == 2,
@@ -226,6 +233,10 @@ static void printable(apr_pool_t *p)
         { "q=%C3%A9", NULL },
         { "proxy:http://h:1/p\xe9?x=\xe9", "proxy:http://h:1/p%E9?x=%E9" },
         { "", NULL },
+        { "0123456789abcdef0123456789abcdef~!", NULL },
+        { "01234567\x7f", "01234567%7F" },
+        { "0123456789abcdef 01", "0123456789abcdef%2001" },
+        { "0123456789abcdef0123\x01", "0123456789abcdef0123%01" },
     };
     apr_size_t i;
 
