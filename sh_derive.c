@@ -217,7 +217,9 @@ apr_size_t sh_derive_identity(const char *url, const char *uds_path,
     if (port == NULL) {
         pv = tls ? 443 : 80;
     }
-    n = strlen(scheme) + 3 + (apr_size_t)(host_end - host) + 1 + 5 + 1;
+    n = strlen(scheme) + 3 + (apr_size_t)(host_end - host) + 1
+        + (pv >= 10000 ? 5 : pv >= 1000 ? 4 : pv >= 100 ? 3 : pv >= 10 ? 2 : 1)
+        + 1;
     if (n > size) {
         return 0;
     }

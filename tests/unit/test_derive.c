@@ -176,6 +176,15 @@ static void identities(apr_pool_t *p)
     check(sh_derive_identity("http://backend.example:3000", NULL, small,
                              sizeof(small)) == 0,
           "an identity that does not fit the buffer is refused");
+    {
+        char exact[15], one_less[14];
+
+        check(sh_derive_identity("http://Host/", NULL, exact, sizeof(exact))
+              == 14 && !strcmp(exact, "http://host:80")
+              && sh_derive_identity("http://Host/", NULL, one_less,
+                                    sizeof(one_less)) == 0,
+              "a buffer of exactly the identity and its NUL is enough");
+    }
 }
 
 static void cache(apr_pool_t *p)
