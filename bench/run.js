@@ -491,7 +491,7 @@ const SETUPS = {
 const SIGN_SETUPS = signing.algorithms(process.env.BENCH_SIGN).map((a) => `sign-${a}`);
 for (const k of SIGN_SETUPS) {
   const a = k.slice(5);
-  SETUPS[k] = { label: `(c) + SecureHeadersSignKey ${signing.ALGS[a].alg}`, short: `(c) + ${a}`, withModule: true, withHeaders: false, sign: a };
+  SETUPS[k] = { label: `(c) + SecureHeadersSignKey ${signing.ALGS[a].conf || signing.ALGS[a].alg}`, short: `(c) + ${a}`, withModule: true, withHeaders: false, sign: a };
 }
 // The objects whose functions are each configuration's own (BENCH_SO may
 // name the module's file otherwise).
@@ -1097,7 +1097,7 @@ async function runWrkSign() {
       ...(await startApache('wrk-U', { backendPort: backend.port, withModule: true })) };
     const signed = [];
     for (const a of algs) {
-      signed.push({ key: KEY[a], label: `the same + SecureHeadersSignKey ${signing.ALGS[a].alg}`, alg: a,
+      signed.push({ key: KEY[a], label: `the same + SecureHeadersSignKey ${signing.ALGS[a].conf || signing.ALGS[a].alg}`, alg: a,
         ...(await startApache(`wrk-${KEY[a]}`, { backendPort: backend.port, withModule: true, sign: a })) });
     }
     setups.push(signed[0], unsigned, ...signed.slice(1));
