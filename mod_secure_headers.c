@@ -373,6 +373,13 @@ static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
     if (!strcasecmp(alg, SH_DERIVE_ALG_NAME)) {
         return sh_derive_directive(cmd, keyid, file, &conf->sign_derive);
     }
+    if (sh_alg_from_name(alg) == SH_ALG_NONE) {
+        return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s': use "
+                            "hmac-sha256, ed25519 or ecdsa-p256-sha256, or "
+                            SH_DERIVE_ALG_NAME " with a master secret for "
+                            "per-backend keys (docs/derived-keys.md)",
+                            cmd->cmd->name, alg);
+    }
     return sh_load_key_file(cmd, keyid, alg, file, 1, &conf->sign_key);
 }
 

@@ -271,6 +271,12 @@ ProxyPass /ws/ ws://10.0.0.7:3000/`, { modules: ['proxy_balancer', 'slotmem_shm'
     });
   }
 
+  test('refused: an unknown algorithm names hkdf-sha256 among the choices', async () => {
+    const r = await h.configtest(`SecureHeadersSignKey dk hkdf-sha512 ${master}`);
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /SecureHeadersSignKey: unknown algorithm 'hkdf-sha512': use hmac-sha256, ed25519 or ecdsa-p256-sha256, or hkdf-sha256 with a master secret for per-backend keys \(docs\/derived-keys.md\)/);
+  });
+
   test('refused: a master of 31 bytes, one readable by others, one that is missing', async () => {
     const short = path.join(dir, 'short.key');
     fs.writeFileSync(short, Buffer.alloc(31, 1), { mode: 0o600 });
