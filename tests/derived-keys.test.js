@@ -28,6 +28,10 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const h = require('./lib/harness');
 const secureHeaders = require('../node');
+const sig = require('./lib/signature');
+const { ensureNpmDeps } = require('./lib/npm');
+
+const INTEROP_SKIP = ensureNpmDeps(sig.INTEROP);
 
 const SALT = 'mod_secure_headers derived key v1';
 
@@ -193,6 +197,29 @@ ProxyPass /wrong/ http://127.0.0.1:\${PB}/wrong/
     assert.equal(r.status, 200, r.text);
     assert.deepEqual([r.json.ok, r.json.url], [true, '/nc/caf%C3%A9?q=%E9'], r.text);
   });
+
+  test('an independent RFC 9421 verifier (http-message-signatures) takes the derived key as a plain hmac-sha256 key, raw query bytes included',
+    INTEROP_SKIP ? { skip: INTEROP_SKIP } : {}, async () => {
+      const echo = await h.startBackend();
+      const ap2 = await h.startApache({ vars: { MASTER: master, BE: echo.url },
+        body: 'SecureHeadersSignKey dk hkdf-sha256 ${MASTER}\nProxyPass /e/ ${BE}/e/' });
+      try {
+        const text = await h.raw(ap2.port, Buffer.from('GET /e/q?n=caf\xc3\xa9&x=\xff HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', 'latin1'));
+        assert.match(text, /^HTTP\/1\.1 200 /);
+        const got = echo.requests.at(-1);
+        assert.equal(got.url, '/e/q?n=caf%C3%A9&x=%FF');
+        const m = fs.readFileSync(master);
+        const own = secureHeaders.deriveKey(m, echo.url);
+        assert.equal(await sig.verifyWithLibrary(got, { dk: { alg: 'hmac-sha256', key: own } }), true);
+        const other = secureHeaders.deriveKey(m, `http://127.0.0.1:${ports.b}`);
+        for (const key of [other, m]) {
+          assert.equal(await sig.verifyWithLibrary(got, { dk: { alg: 'hmac-sha256', key } }).catch((e) => e), false);
+        }
+      } finally {
+        await ap2.stop();
+        await echo.close();
+      }
+    });
 
   test('an unsigned scope forwards the query as received (nothing signed, nothing changed)', async () => {
     // A raw listener: Node's own parser answers 400 to such a target.
