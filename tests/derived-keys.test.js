@@ -99,7 +99,7 @@ describe('derived keys on loopback', () => {
     ];
     fs.chmodSync(sock, 0o777);
     ap = await h.startApache({
-      modules: ['rewrite'],
+      modules: ['rewrite', 'proxy_balancer', 'slotmem_shm', 'lbmethod_byrequests'],
       vars: { MASTER: master, PA: ports.a, PB: ports.b, SOCK: sock },
       body: `
 SecureHeadersSignKey dk hkdf-sha256 \${MASTER}
@@ -110,6 +110,10 @@ RewriteEngine On
 RewriteRule ^/s/(.*)$ unix:\${SOCK}|http://localhost/s/$1 [P]
 ProxyPass /nc/ http://127.0.0.1:\${PA}/nc/ nocanon
 ProxyPass /wrong/ http://127.0.0.1:\${PB}/wrong/
+<Proxy balancer://one>
+  BalancerMember http://127.0.0.1:\${PA}
+</Proxy>
+ProxyPass /bal/ balancer://one/bal/
 <Location /unsigned/>
   SecureHeadersSignKey None
   ProxyPass http://127.0.0.1:\${PA}/unsigned/
@@ -187,6 +191,9 @@ ProxyPass /wrong/ http://127.0.0.1:\${PB}/wrong/
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.ok, true, r.text);
     assert.equal(r.json.url, '/a/q?name=caf%C3%A9&x=%FF&ok=%41');
+    // Behind a balancer, which rebuilds the URL for its member after the fixups.
+    const bal = await get(ap.port, '/bal/q?name=caf\xc3\xa9');
+    assert.deepEqual([bal.status, bal.json.ok, bal.json.signed, bal.json.url], [200, true, true, '/bal/q?name=caf%C3%A9'], bal.text);
     // With a plain key too: it is signing that asks for it, not the derivation.
     const p = await get(ap.port, '/plain/q?name=\xe9');
     assert.deepEqual([p.json.ok, p.json.url], [true, '/plain/q?name=%E9'], p.text);
