@@ -4,7 +4,8 @@
 //   { mode: 'trust' }                         app.set('trust proxy', 'loopback')
 //   { mode: 'package', keys: { id: { alg, file | hex } } }
 //                                             passenger-secure-headers' middleware
-// Prints {"port": N} once listening on 127.0.0.1.
+// and "port" (0 or none: any free one). Prints {"port": N} once listening
+// on 127.0.0.1.
 const fs = require('node:fs');
 const path = require('node:path');
 const express = require(path.join(__dirname, '..', 'tests', 'express-app', 'node_modules', 'express'));
@@ -27,7 +28,7 @@ if (cfg.mode === 'trust') {
 app.get('*', (req, res) => {
   res.json({ ip: req.ip, protocol: req.protocol, hostname: req.hostname });
 });
-const server = app.listen(0, '127.0.0.1', () => {
+const server = app.listen(cfg.port || 0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));

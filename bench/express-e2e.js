@@ -91,22 +91,11 @@ async function main() {
       if (!d) throw new Error(`E2E_SETUPS: unknown setup ${key}`);
       let app;
       if (d.derived) {
-        // The backend's port is known once it listens: start it with its
-        // key derived for that URL (what the backend would hold).
-        const probe = await startApp({ mode: 'trust' });
-        const port = probe.port;
-        probe.child.kill('SIGTERM');
-        await new Promise((r) => probe.child.once('exit', r));
-        app = await new Promise((resolve, reject) => {
-          const key = secureHeaders.deriveKey(master, `http://127.0.0.1:${port}`).toString('hex');
-          const cfg = { mode: 'package', keys: { e2e: { alg: 'hmac-sha256', hex: key } } };
-          const src = `const http=require('node:http');const l=http.Server.prototype.listen;` +
-            `http.Server.prototype.listen=function(p,...a){return l.call(this,${port},...a)};` +
-            `process.argv[2]=${JSON.stringify(JSON.stringify(cfg))};require(${JSON.stringify(path.join(__dirname, 'express-e2e-app.js'))});`;
-          const child = spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
-          child.stdout.once('data', (b) => resolve({ child, port: JSON.parse(String(b)).port }));
-          child.once('exit', (code) => reject(new Error(`derived app exited ${code}`)));
-        });
+        // The backend holds only the key derived for its own URL, so its
+        // port is chosen first.
+        const port = await h.freePort();
+        const key = secureHeaders.deriveKey(master, `http://127.0.0.1:${port}`).toString('hex');
+        app = await startApp({ mode: 'package', port, keys: { e2e: { alg: 'hmac-sha256', hex: key } } });
       } else {
         app = await startApp(d.app);
       }
