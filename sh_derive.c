@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Per-backend signing keys derived with HKDF-SHA256 from one master secret
  * (include/sh_derive.h, docs/derived-keys.md). httpd-free: APR and
@@ -255,7 +257,7 @@ const char *sh_derive_create(apr_pool_t *p, const char *keyid,
 {
     static const char salt[] = SH_DERIVE_SALT;
     sh_derive *d;
-    const char *err = sh_keyid_check(keyid);
+    const char *err = sh_key_id_check(keyid);
 
     if (err) {
         return err;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: per-backend derived signing keys inside httpd
  * (docs/derived-keys.md). The derivation itself is httpd-free, in
@@ -28,7 +30,7 @@
 
 #include "mod_proxy.h"
 
-#include "sh_module.h"
+#include "sh_config.h"
 #include "sh_derive_httpd.h"
 
 APLOG_USE_MODULE(secure_headers);

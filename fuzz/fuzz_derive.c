@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: the backend identity of derived keys and the
  * printable request target (../sh_derive.c).
@@ -41,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     sh_fuzz_init();
     apr_pool_create(&p, sh_fuzz_root);
-    url = apr_pstrmemdup(p, (const char *)data, size);
+    url = sh_fuzz_strndup(p, data, size);
     len = strlen(url);
     if (len + 1 < size) {
         uds = url + len + 1;
@@ -51,14 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n) {
         char *exact = malloc(n + 1);
 
-        if (strlen(buf) != n) {
-            abort();
-        }
-        if (sh_derive_identity(url, uds, exact, n + 1) != n
-            || memcmp(exact, buf, n + 1) != 0
-            || sh_derive_identity(url, uds, exact, n) != 0) {
-            abort();
-        }
+        SH_FUZZ_CHECK(strlen(buf) == n, "identity %s of %s: length %u",
+                      sh_fuzz_quote(p, buf), sh_fuzz_quote(p, url),
+                      (unsigned)n);
+        SH_FUZZ_CHECK(sh_derive_identity(url, uds, exact, n + 1) == n
+                      && memcmp(exact, buf, n + 1) == 0
+                      && sh_derive_identity(url, uds, exact, n) == 0,
+                      "identity of %s: a buffer of exactly %u + 1 bytes",
+                      sh_fuzz_quote(p, url), (unsigned)n);
         free(exact);
         if (strncmp(buf, "unix:", 5) != 0) {
             /* scheme://host:port: a fixed point of the identity. */

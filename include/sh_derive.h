@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Per-backend signing keys for mod_secure_headers (docs/derived-keys.md).
  *
@@ -23,7 +25,7 @@
 #define SH_DERIVE_H
 
 #include "apr_pools.h"
-#include "sh_sig.h"
+#include "sh_keys.h"
 
 /* HKDF's public salt: it names the scheme and its version. */
 #define SH_DERIVE_SALT "mod_secure_headers derived key v1"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: per-backend derived signing keys inside httpd
  * (sh_derive_httpd.c): the directive's "hkdf-sha256" form, the key for the

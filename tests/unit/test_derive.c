@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Unit tests for sh_derive.c: HKDF-SHA256 against RFC 5869's own test
  * vectors (A.1-A.3), the derived-key vectors of docs/derived-keys.md, the
