@@ -32,12 +32,14 @@
 #include "sh_config.h"
 #include "sh_inbound.h"
 #include "sh_outbound.h"
+#include "sh_derive_httpd.h"
 
 static void sh_register_hooks(apr_pool_t *p)
 {
     sh_config_register_hooks(p);
     sh_inbound_register_hooks(p);
     sh_outbound_register_hooks(p);
+    sh_derive_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(secure_headers) = {

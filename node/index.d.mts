@@ -26,6 +26,8 @@ export declare const redisReplayCache: typeof secureHeaders.redisReplayCache;
 export declare const parseDictionary: typeof secureHeaders.parseDictionary;
 export declare const parseList: typeof secureHeaders.parseList;
 export declare const parseItem: typeof secureHeaders.parseItem;
+export declare const deriveKey: typeof secureHeaders.deriveKey;
+export declare const backendIdentity: typeof secureHeaders.backendIdentity;
 export declare const SecureHeadersError: typeof secureHeaders.SecureHeadersError;
 export type SecureHeadersError = InstanceType<typeof secureHeaders.SecureHeadersError>;
 export declare const codes: typeof secureHeaders.codes;

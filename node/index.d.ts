@@ -173,6 +173,10 @@ declare const secureHeaders: {
   parseDictionary(input: string): { dict: Map<string, secureHeaders.SfMember>; duplicates: string[] };
   parseList(input: string): secureHeaders.SfMember[];
   parseItem(input: string): secureHeaders.SfItem;
+  /** The hmac-sha256 key Apache signs with for this backend under "SecureHeadersSignKey ID hkdf-sha256 MASTER": HKDF-SHA256 of the master (>= 32 bytes) for the backend's identity (docs/derived-keys.md). TypeError for a URL that names no backend. */
+  deriveKey(master: Uint8Array, backendUrl: string): Buffer;
+  /** "scheme://host:port" (or "unix:/path") of a backend URL: the HKDF info of deriveKey. */
+  backendIdentity(backendUrl: string): string;
   SecureHeadersError: typeof SecureHeadersError;
   codes: { readonly [K in secureHeaders.ErrorCode]: K };
 };

@@ -11,6 +11,7 @@ const { createMemoryReplayCache } = require('./lib/replay');
 const { redisReplayCache } = require('./lib/redis');
 const { parseDictionary, parseList, parseItem } = require('./lib/sf');
 const { express, fastify, koa } = require('./lib/frameworks');
+const { deriveKey, backendIdentity } = require('./lib/derive');
 
 module.exports = {
   read,
@@ -26,6 +27,8 @@ module.exports = {
   parseDictionary,
   parseList,
   parseItem,
+  deriveKey,
+  backendIdentity,
   SecureHeadersError,
   codes: CODES,
 };
