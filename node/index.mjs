@@ -4,9 +4,11 @@ import cjs from './index.js';
 export const {
   read,
   readAsync,
+  readRequest,
   express,
   fastify,
   koa,
+  hono,
   verifySignature,
   decodeEnvvars,
   decodeEnvvarsList,
