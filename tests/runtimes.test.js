@@ -1,0 +1,171 @@
+'use strict';
+// passenger-secure-headers (its npm pack tarball, as users get it) under
+// the runtimes Node-style apps run on, behind real Apache with
+// mod_secure_headers:
+//
+//  * Hono with secureHeaders.hono() on @hono/node-server (node), Bun.serve
+//    and Deno.serve, and Hono's own getConnInfo() agreeing;
+//  * Express 5, Fastify and Koa with the existing middleware under Bun and
+//    Deno (their node:http compatibility);
+//
+// each unsigned and signed by Apache (ed25519, SecureHeadersSignKey), over
+// HTTP/1.1 and HTTP/2 from the client, and forged requests sent straight to
+// the app (bypassing Apache) refused. Bun and Deno come from npm
+// (tests/runtimes/, pinned by its lockfile), binaries inside the packages.
+// Every expectation is computed from what the client sent.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const h = require('./lib/harness');
+const F = require('./lib/frameworks');
+const R = require('./lib/runtimes');
+const sigLib = require('./lib/signature');
+const { sign } = require('../node/tests/signer');
+
+const SKIP_REASON = F.install() || R.install();
+const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
+const SPOOF = [['X-Forwarded-For', '6.6.6.6'], ['X-Forwarded-Host', 'evil.example'], ['X-Forwarded-Proto', 'https'], ['Forwarded', 'for=6.6.6.6;proto=https']];
+const KEYID = 'rt-ed';
+
+async function waitFor(cond, what) {
+  for (let i = 0; i < 100 && !cond(); i++) await h.sleep(20);
+  assert.ok(cond(), what);
+}
+
+describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKIP, () => {
+  let sc; let ap; let keys;
+  const rows = []; // [name, runtime, framework]
+  const apps = {}; // `${row}-${mode}` -> app
+  const runtimes = {};
+
+  before(async () => {
+    sc = F.scratch();
+    R.hono(sc);
+    runtimes.node = null;
+    runtimes.bun = R.bun();
+    runtimes.deno = R.deno();
+    rows.push(['node-hono', 'node', 'hono']);
+    for (const rt of ['bun', 'deno']) for (const fw of ['hono', 'express5', 'fastify', 'koa']) rows.push([`${rt}-${fw}`, rt, fw]);
+    const keyDir = fs.mkdtempSync(path.join(sc.dir, 'keys-'));
+    fs.chmodSync(keyDir, 0o755);
+    keys = sigLib.keyFiles(keyDir);
+    const signedOptions = (port) => ({ keys: { [KEYID]: { alg: 'ed25519', keyFile: keys.ed25519.pub } }, authority: `127.0.0.1:${port}` });
+    // Started a few at a time: Deno and Bun each take a moment to start on a 2-core machine.
+    for (const [name, rt, fw] of rows) {
+      const port = await h.freePort();
+      const [u, s] = await Promise.all([
+        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt] }),
+        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt], port, options: signedOptions(port) }),
+      ]);
+      apps[`${name}-unsigned`] = u;
+      apps[`${name}-signed`] = s;
+    }
+    const locations = [];
+    for (const [name] of rows) {
+      locations.push(`<Location /${name}/u/>\n  ProxyPass ${apps[`${name}-unsigned`].url}/\n  ProxyPreserveHost On\n</Location>`);
+      locations.push(`<Location /${name}/s/>\n  ProxyPass ${apps[`${name}-signed`].url}/\n  SecureHeadersSignKey ${KEYID} ed25519 ${keys.ed25519.file}\n</Location>`);
+    }
+    ap = await h.startApache({
+      h2: true,
+      modules: ['remoteip'],
+      body: `
+RemoteIPHeader X-Real-IP
+RemoteIPInternalProxy 127.0.0.1
+${locations.join('\n')}
+${h.tlsVhost('')}`,
+    });
+  });
+  after(async () => {
+    if (ap) await ap.stop();
+    await Promise.all(Object.values(apps).map((a) => a.stop()));
+  });
+
+  async function get(p, { h2 = false, headers = [] } = {}) {
+    if (h2) return h.h2request(ap.tlsPort, { path: p, headers: Object.fromEntries(headers.map(([n, v]) => [n.toLowerCase(), v])) });
+    return h.request(ap.port, { path: p, headers });
+  }
+
+  test('the runtimes are the pinned ones', () => {
+    const pin = JSON.parse(fs.readFileSync(path.join(R.DIR, 'package.json'), 'utf8')).dependencies;
+    assert.equal(runtimes.bun.version, `bun ${pin['@oven/bun-linux-x64']}`);
+    assert.match(runtimes.deno.version, new RegExp(`^deno ${pin.deno.replace(/\./g, '\\.')} `));
+  });
+
+  const ROWS = ['node-hono'];
+  for (const rt of ['bun', 'deno']) for (const fw of ['hono', 'express5', 'fastify', 'koa']) ROWS.push(`${rt}-${fw}`);
+
+  for (const name of ROWS) {
+    const [rt, fw] = name.split('-');
+    const runtimeRe = rt === 'node' ? /^node v/ : new RegExp(`^${rt} `);
+    for (const h2 of [false, true]) {
+      const over = h2 ? 'HTTP/2' : 'HTTP/1.1';
+      test(`${name}, unsigned, ${over}: the client address from mod_remoteip, the protocol and Host Apache saw; X-Forwarded-* ignored`, async () => {
+        const r = await get(`/${name}/u/whoami?x=1`, { h2, headers: [['X-Real-IP', '203.0.113.9'], ...SPOOF] });
+        assert.equal(r.status, 200, r.body);
+        const j = r.json;
+        assert.match(j.runtime, runtimeRe);
+        assert.equal(j.framework, fw);
+        assert.equal(j.url, '/whoami?x=1');
+        const port = h2 ? ap.tlsPort : ap.port;
+        assert.deepEqual([j.ip, j.protocol, j.host, j.hostname, j.trusted, j.signed],
+          ['203.0.113.9', h2 ? 'https' : 'http', `127.0.0.1:${port}`, '127.0.0.1', true, false]);
+        if (fw === 'hono') assert.equal(j.connInfo, '203.0.113.9', "Hono's getConnInfo() agrees");
+        if (fw !== 'hono') assert.deepEqual(j.ips, ['203.0.113.9']);
+        if (h2) assert.equal(j.env.HTTPS, 'on');
+      });
+      test(`${name}, signed by Apache, ${over}: verified, the facts are Apache's`, async () => {
+        const r = await get(`/${name}/s/whoami?x=1`, { h2, headers: [['X-Real-IP', '198.51.100.4'], ...SPOOF] });
+        assert.equal(r.status, 200, r.body);
+        const j = r.json;
+        assert.match(j.runtime, runtimeRe);
+        assert.deepEqual([j.ip, j.protocol, j.host, j.signed, j.keyid], ['198.51.100.4', h2 ? 'https' : 'http', `127.0.0.1:${apps[`${name}-signed`].port}`, true, KEYID]);
+        if (fw === 'hono') assert.equal(j.connInfo, '198.51.100.4');
+      });
+    }
+
+    test(`${name}: forged requests straight to the app are refused before any handler`, async () => {
+      const s = apps[`${name}-signed`];
+      const u = apps[`${name}-unsigned`];
+      const host = `127.0.0.1:${s.port}`;
+      const forged = [['!~Passenger-Client-Address', '6.6.6.6'], ['!~Passenger-Proto', 'https']];
+      const wrongKey = crypto.generateKeyPairSync('ed25519').privateKey;
+      const sig = sign({ method: 'GET', target: '/whoami', host, headers: forged }, { keyid: KEYID, alg: 'ed25519', key: wrongKey });
+      const cases = [
+        [s, forged, 'SIGNATURE_MISSING'],
+        [s, [...forged, ['Signature-Input', sig.signatureInput], ['Signature', sig.signature]], 'SIGNATURE_INVALID'],
+        [s, [], 'NO_SECURE_HEADERS'],
+        // unsigned mode believes !~ headers, but not two of them (Headers would join them)
+        [u, [['!~Passenger-Proto', 'https'], ['!~Passenger-Proto', 'https'], ['!~Passenger-Client-Address', '6.6.6.6']], 'HEADER_MALFORMED'],
+      ];
+      for (const [app, headers, code] of cases) {
+        const n = app.rejects.length;
+        const r = await h.request(app.port, { path: '/whoami', headers: [['Host', host], ...headers] });
+        assert.equal(r.status, 403, `${code}: ${r.status} ${r.body}`);
+        assert.equal(r.body, 'Forbidden\n');
+        await waitFor(() => app.rejects.length === n + 1, `${code} reported`);
+        assert.equal(app.rejects[n], code);
+      }
+    });
+  }
+
+  test("a target the runtime rebuilds (' becomes %27 in Request.url): verified where the raw target is reachable (node, Deno), refused on Bun, never other facts", async () => {
+    const seen = {};
+    for (const name of ['node-hono', 'bun-hono', 'deno-hono']) {
+      const app = apps[`${name}-signed`];
+      const n = app.rejects.length;
+      const r = await get(`/${name}/s/it's?q='`, { headers: [['X-Real-IP', '198.51.100.4']] });
+      seen[name] = r.status;
+      if (r.status === 200) {
+        assert.deepEqual([r.json.ip, r.json.signed], ['198.51.100.4', true]);
+      } else {
+        assert.equal(r.status, 403, r.body);
+        await waitFor(() => app.rejects.length === n + 1, 'reported');
+        assert.equal(app.rejects[n], 'SIGNATURE_INVALID');
+      }
+    }
+    assert.deepEqual(seen, { 'node-hono': 200, 'bun-hono': 403, 'deno-hono': 200 });
+  });
+});
