@@ -7,6 +7,8 @@
 //    and Deno.serve, and Hono's own getConnInfo() agreeing;
 //  * Express 5, Fastify and Koa with the existing middleware under Bun and
 //    Deno (their node:http compatibility);
+//  * the package's own unit tests (node/tests, node:test) under `bun test`
+//    and `deno test`, every test counted;
 //
 // each unsigned and signed by Apache (ed25519, SecureHeadersSignKey), over
 // HTTP/1.1 and HTTP/2 from the client, and forged requests sent straight to
@@ -23,6 +25,7 @@ const h = require('./lib/harness');
 const F = require('./lib/frameworks');
 const R = require('./lib/runtimes');
 const sigLib = require('./lib/signature');
+const { spawnSync } = require('node:child_process');
 const { sign } = require('../node/tests/signer');
 
 const SKIP_REASON = F.install() || R.install();
@@ -34,6 +37,41 @@ async function waitFor(cond, what) {
   for (let i = 0; i < 100 && !cond(); i++) await h.sleep(20);
   assert.ok(cond(), what);
 }
+
+describe("the package's unit tests under Bun and Deno", SKIP, () => {
+  const PKG = path.resolve(__dirname, '..', 'node');
+  let counts;
+  before(() => {
+    // What node's own runner counts: tests, and describe() suites (Deno
+    // counts a suite as a test and what is inside it as steps).
+    const env = Object.assign({}, process.env);
+    delete env.NODE_TEST_CONTEXT; // a runner of its own, not a child reporting to this one
+    const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'tests/'], { cwd: PKG, encoding: 'utf8', timeout: 120000, env });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const n = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(r.stdout)[1]);
+    counts = { tests: n('tests'), suites: n('suites') };
+    assert.ok(counts.tests > 60);
+  });
+
+  test('bun test runs every node:test test of node/tests, and all pass', () => {
+    const bun = R.bun();
+    const r = spawnSync(bun.command[0], ['test', 'tests/'], { cwd: PKG, encoding: 'utf8', timeout: 120000, env: Object.assign({}, process.env, bun.env) });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 0, out);
+    assert.match(out, new RegExp(`^ ${counts.tests} pass\\n 0 fail$`, 'm'), out.slice(-2000));
+  });
+
+  test('deno test (node:test compatibility, CommonJS detected) runs every test of node/tests, and all pass', () => {
+    const deno = R.deno();
+    const r = spawnSync(deno.file, ['test', '--allow-all', '--no-check', '--no-lock', '--node-modules-dir=manual', '--unstable-detect-cjs', 'tests/'],
+      { cwd: PKG, encoding: 'utf8', timeout: 180000, env: Object.assign({}, process.env, deno.env) });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 0, out);
+    const m = /^ok \| (\d+) passed \((\d+) steps\) \| 0 failed/m.exec(out);
+    assert.ok(m, out.slice(-2000));
+    assert.equal(Number(m[1]) + Number(m[2]), counts.tests + counts.suites, 'top-level tests and steps: every test and suite');
+  });
+});
 
 describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKIP, () => {
   let sc; let ap; let keys;
