@@ -10,12 +10,16 @@ export type SecureInfo = secureHeaders.SecureInfo;
 export type ErrorCode = secureHeaders.ErrorCode;
 export type SignatureMessage = secureHeaders.SignatureMessage;
 export type VerifiedSignature = secureHeaders.VerifiedSignature;
+export type Connection = secureHeaders.Connection;
+export type HonoOptions = secureHeaders.HonoOptions;
 
 export declare const read: typeof secureHeaders.read;
 export declare const readAsync: typeof secureHeaders.readAsync;
+export declare const readRequest: typeof secureHeaders.readRequest;
 export declare const express: typeof secureHeaders.express;
 export declare const fastify: typeof secureHeaders.fastify;
 export declare const koa: typeof secureHeaders.koa;
+export declare const hono: typeof secureHeaders.hono;
 export declare const verifySignature: typeof secureHeaders.verifySignature;
 export declare const decodeEnvvars: typeof secureHeaders.decodeEnvvars;
 export declare const decodeEnvvarsList: typeof secureHeaders.decodeEnvvarsList;

@@ -90,19 +90,21 @@ describe('passenger-secure-headers in real frameworks', SKIP, () => {
     assert.deepEqual(installedFiles.filter((f) => !f.startsWith('.')), ['passenger-secure-headers'], 'nothing else was installed');
   });
 
-  test('tsc --strict type-checks a CommonJS and an ESM sample against the declarations, and catches a type error', () => {
+  test('tsc --strict type-checks a CommonJS and an ESM sample against the declarations (readRequest, hono included), and catches type errors', () => {
     const tsc = path.join(sc.bin, 'tsc');
     const ok = spawnSync(tsc, ['-p', sc.appDir], { encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     const badDir = path.join(sc.dir, 'bad');
     fs.mkdirSync(badDir);
-    fs.writeFileSync(path.join(badDir, 'bad.ts'), "import secure = require('passenger-secure-headers');\nconst n: number = secure.read({} as any).clientAddress;\nvoid n;\n");
+    fs.writeFileSync(path.join(badDir, 'bad.ts'), "import secure = require('passenger-secure-headers');\nconst n: number = secure.read({} as any).clientAddress;\nvoid n;\n" +
+      "import * as http from 'node:http';\nvoid secure.readRequest({} as http.IncomingMessage);\n");
     fs.writeFileSync(path.join(badDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'node16', moduleResolution: 'node16', types: ['node'], skipLibCheck: true }, files: ['bad.ts'] }));
     fs.mkdirSync(path.join(badDir, 'node_modules'));
     fs.symlinkSync(path.join(sc.appDir, 'node_modules', 'passenger-secure-headers'), path.join(badDir, 'node_modules', 'passenger-secure-headers'));
     const bad = spawnSync(tsc, ['-p', badDir], { encoding: 'utf8' });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stdout, /bad\.ts\(2,7\): error TS2322: Type 'string \| undefined' is not assignable to type 'number'/);
+    assert.match(bad.stdout, /bad\.ts\(5,25\): error TS2345: Argument of type 'IncomingMessage' is not assignable to parameter of type 'Request'/);
   });
 
   describe('behind Apache + mod_secure_headers, unsigned', () => {

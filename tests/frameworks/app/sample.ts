@@ -40,4 +40,10 @@ const n: number = v.params.created as number;
 const mw: secure.ExpressMiddleware = secure.express({ xForwarded: true });
 const km = secure.koa();
 secure.decodeEnvvars('Rk9PAGJhcgA=').FOO;
-void [n, mw, km, secure.codes.REPLAYED, secure.fastify];
+export async function web(request: Request): Promise<string | undefined> {
+  const info: secure.SecureInfo = await secure.readRequest(request, opts, { remoteAddress: '127.0.0.1', encrypted: false });
+  return info.clientAddress;
+}
+const conn: secure.Connection = { incoming: {} as http.IncomingMessage };
+const hm: secure.HonoMiddleware = secure.hono({ strict: true, onReject(err, request) { console.warn(err.code, request.url); } });
+void [n, mw, km, secure.codes.REPLAYED, secure.fastify, conn, hm];
