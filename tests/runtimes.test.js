@@ -7,6 +7,9 @@
 //    and Deno.serve, and Hono's own getConnInfo() agreeing;
 //  * Express 5, Fastify and Koa with the existing middleware under Bun and
 //    Deno (their node:http compatibility);
+//  * a NestJS application (TypeScript, compiled here with tsc --strict) on
+//    @nestjs/platform-express and @nestjs/platform-fastify, under node
+//    (20 and later: NestJS 12's floor), Bun and Deno;
 //  * the package's own unit tests (node/tests, node:test) under `bun test`
 //    and `deno test`, every test counted;
 //
@@ -32,6 +35,14 @@ const SKIP_REASON = F.install() || R.install();
 const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
 const SPOOF = [['X-Forwarded-For', '6.6.6.6'], ['X-Forwarded-Host', 'evil.example'], ['X-Forwarded-Proto', 'https'], ['Forwarded', 'for=6.6.6.6;proto=https']];
 const KEYID = 'rt-ed';
+// NestJS 12 needs Node.js 20 (its engines field; it is ES modules that
+// require() older Node.js cannot load).
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+const NEST_ON_NODE = NODE_MAJOR >= 20;
+const FRAMEWORKS = ['hono', 'express5', 'fastify', 'koa', 'nest-express', 'nest-fastify'];
+const ROWS = [['node', 'hono'], ['node', 'nest-express'], ['node', 'nest-fastify']];
+for (const rt of ['bun', 'deno']) for (const fw of FRAMEWORKS) ROWS.push([rt, fw]);
+const runnable = ([rt, fw]) => rt !== 'node' || !fw.startsWith('nest') || NEST_ON_NODE;
 
 async function waitFor(cond, what) {
   for (let i = 0; i < 100 && !cond(); i++) await h.sleep(20);
@@ -74,8 +85,8 @@ describe("the package's unit tests under Bun and Deno", SKIP, () => {
 });
 
 describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKIP, () => {
-  let sc; let ap; let keys;
-  const rows = []; // [name, runtime, framework]
+  let sc; let ap; let keys; let nestEntry;
+  const rows = ROWS.filter(runnable).map(([rt, fw]) => [`${rt}-${fw}`, rt, fw]);
   const apps = {}; // `${row}-${mode}` -> app
   const runtimes = {};
 
@@ -85,8 +96,7 @@ describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKI
     runtimes.node = null;
     runtimes.bun = R.bun();
     runtimes.deno = R.deno();
-    rows.push(['node-hono', 'node', 'hono']);
-    for (const rt of ['bun', 'deno']) for (const fw of ['hono', 'express5', 'fastify', 'koa']) rows.push([`${rt}-${fw}`, rt, fw]);
+    nestEntry = R.nest(sc);
     const keyDir = fs.mkdtempSync(path.join(sc.dir, 'keys-'));
     fs.chmodSync(keyDir, 0o755);
     keys = sigLib.keyFiles(keyDir);
@@ -94,9 +104,10 @@ describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKI
     // Started a few at a time: Deno and Bun each take a moment to start on a 2-core machine.
     for (const [name, rt, fw] of rows) {
       const port = await h.freePort();
+      const entry = fw.startsWith('nest') ? nestEntry : null;
       const [u, s] = await Promise.all([
-        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt] }),
-        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt], port, options: signedOptions(port) }),
+        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt], entry }),
+        F.startApp(sc, { framework: fw, esm: true, runtime: runtimes[rt], entry, port, options: signedOptions(port) }),
       ]);
       apps[`${name}-unsigned`] = u;
       apps[`${name}-signed`] = s;
@@ -132,15 +143,13 @@ ${h.tlsVhost('')}`,
     assert.match(runtimes.deno.version, new RegExp(`^deno ${pin.deno.replace(/\./g, '\\.')} `));
   });
 
-  const ROWS = ['node-hono'];
-  for (const rt of ['bun', 'deno']) for (const fw of ['hono', 'express5', 'fastify', 'koa']) ROWS.push(`${rt}-${fw}`);
-
-  for (const name of ROWS) {
-    const [rt, fw] = name.split('-');
+  for (const [rt, fw] of ROWS) {
+    const name = `${rt}-${fw}`;
+    const ROW = runnable([rt, fw]) ? {} : { skip: `NestJS 12 needs Node.js 20 or later (this is ${process.version})` };
     const runtimeRe = rt === 'node' ? /^node v/ : new RegExp(`^${rt} `);
     for (const h2 of [false, true]) {
       const over = h2 ? 'HTTP/2' : 'HTTP/1.1';
-      test(`${name}, unsigned, ${over}: the client address from mod_remoteip, the protocol and Host Apache saw; X-Forwarded-* ignored`, async () => {
+      test(`${name}, unsigned, ${over}: the client address from mod_remoteip, the protocol and Host Apache saw; X-Forwarded-* ignored`, ROW, async () => {
         const r = await get(`/${name}/u/whoami?x=1`, { h2, headers: [['X-Real-IP', '203.0.113.9'], ...SPOOF] });
         assert.equal(r.status, 200, r.body);
         const j = r.json;
@@ -151,10 +160,10 @@ ${h.tlsVhost('')}`,
         assert.deepEqual([j.ip, j.protocol, j.host, j.hostname, j.trusted, j.signed],
           ['203.0.113.9', h2 ? 'https' : 'http', `127.0.0.1:${port}`, '127.0.0.1', true, false]);
         if (fw === 'hono') assert.equal(j.connInfo, '203.0.113.9', "Hono's getConnInfo() agrees");
-        if (fw !== 'hono') assert.deepEqual(j.ips, ['203.0.113.9']);
+        if (!fw.startsWith('nest') && fw !== 'hono') assert.deepEqual(j.ips, ['203.0.113.9']);
         if (h2) assert.equal(j.env.HTTPS, 'on');
       });
-      test(`${name}, signed by Apache, ${over}: verified, the facts are Apache's`, async () => {
+      test(`${name}, signed by Apache, ${over}: verified, the facts are Apache's`, ROW, async () => {
         const r = await get(`/${name}/s/whoami?x=1`, { h2, headers: [['X-Real-IP', '198.51.100.4'], ...SPOOF] });
         assert.equal(r.status, 200, r.body);
         const j = r.json;
@@ -164,7 +173,7 @@ ${h.tlsVhost('')}`,
       });
     }
 
-    test(`${name}: forged requests straight to the app are refused before any handler`, async () => {
+    test(`${name}: forged requests straight to the app are refused before any handler`, ROW, async () => {
       const s = apps[`${name}-signed`];
       const u = apps[`${name}-unsigned`];
       const host = `127.0.0.1:${s.port}`;

@@ -63,12 +63,13 @@ function scratch() {
 /**
  * Starts tests/frameworks/app with { framework, esm, options, trust } under
  * `runtime`: null for this node, or { name, command: [file, ...args] }
- * (Bun, Deno: see tests/lib/runtimes.js). Resolves { port, url, rejects,
+ * (Bun, Deno: see tests/lib/runtimes.js); `entry` another app file
+ * (tests/runtimes/nest). Resolves { port, url, rejects,
  * lines, stop() }.
  */
-function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0, runtime = null }) {
+function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0, runtime = null, entry = null }) {
   return new Promise((resolve, reject) => {
-    const entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
+    if (!entry) entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
     const [file, ...args] = runtime ? runtime.command : [process.execPath];
     const child = spawn(file, [...args, entry], {
       cwd: sc.appDir,

@@ -60,9 +60,26 @@ function hono(sc) {
   fs.symlinkSync(path.join(NM, '@hono'), path.join(nm, '@hono'));
 }
 
-function versions() {
-  const v = (n) => JSON.parse(fs.readFileSync(path.join(NM, n, 'package.json'), 'utf8')).version;
-  return { hono: v('hono'), '@hono/node-server': v('@hono/node-server') };
+/**
+ * Copies tests/runtimes/nest into the scratch app, links NestJS there, and
+ * compiles it with tsc --strict. Returns the entry file to run.
+ */
+function nest(sc) {
+  const nm = path.join(sc.appDir, 'node_modules');
+  for (const n of ['@nestjs', 'reflect-metadata', 'rxjs']) {
+    if (!fs.existsSync(path.join(nm, n))) fs.symlinkSync(path.join(NM, n), path.join(nm, n));
+  }
+  const dir = path.join(sc.appDir, 'nest');
+  fs.mkdirSync(dir);
+  for (const f of ['app.ts', 'tsconfig.json', 'package.json']) fs.copyFileSync(path.join(DIR, 'nest', f), path.join(dir, f));
+  const r = spawnSync(process.execPath, [path.join(NM, 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 180000 });
+  if (r.status !== 0) throw new Error(`tsc -p ${dir}: ${r.status}\n${r.stdout}${r.stderr}`);
+  return path.join(dir, 'app.js');
 }
 
-module.exports = { install, bun, deno, hono, versions, DIR };
+function versions() {
+  const v = (n) => JSON.parse(fs.readFileSync(path.join(NM, n, 'package.json'), 'utf8')).version;
+  return { hono: v('hono'), '@hono/node-server': v('@hono/node-server'), '@nestjs/core': v('@nestjs/core'), typescript: v('typescript') };
+}
+
+module.exports = { install, bun, deno, hono, nest, versions, DIR };
