@@ -11,7 +11,7 @@ const { decodeEnvvars, decodeEnvvarsList } = require('./lib/envvars');
 const { createMemoryReplayCache } = require('./lib/replay');
 const { parseDictionary, parseList, parseItem } = require('./lib/sf');
 const { express, fastify, koa } = require('./lib/frameworks');
-const { readRequest, hono } = require('./lib/web');
+const { readRequest, hono, nextProxy, nextFacts } = require('./lib/web');
 
 module.exports = {
   read,
@@ -21,6 +21,8 @@ module.exports = {
   fastify,
   koa,
   hono,
+  nextProxy,
+  nextFacts,
   verifySignature,
   decodeEnvvars,
   decodeEnvvarsList,

@@ -9,6 +9,8 @@ export const {
   fastify,
   koa,
   hono,
+  nextProxy,
+  nextFacts,
   verifySignature,
   decodeEnvvars,
   decodeEnvvarsList,

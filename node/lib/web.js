@@ -25,7 +25,8 @@
 //    (server.requestIP(request) on Bun, info.remoteAddr on Deno); only the
 //    non-strict unsigned mode reports them, for a request with no !~ header.
 
-const { SecureHeadersError, CODES } = require('./errors');
+const crypto = require('node:crypto');
+const { SecureHeadersError, CODES, fail } = require('./errors');
 const { readAsync, compiled } = require('./read');
 
 const FORBIDDEN = 'Forbidden\n';
@@ -218,4 +219,88 @@ function hono(options) {
   };
 }
 
-module.exports = { readRequest, hono, targetOf, rawHeadersOf };
+// --------------------------------------------------------------- Next.js
+
+// The proxy (Next.js 16's proxy.js, middleware.js before it) verifies; the
+// pages, route handlers and server actions get the facts. They do not
+// travel in a header: a header is what a client can send (CVE-2025-29927
+// was an internal header believed from outside). The proxy keeps them in
+// this process, under a fresh random reference (144 bits), and passes only
+// that reference on, in a request header that it always overwrites. A
+// reference the proxy did not make finds nothing, so a client-sent one, on
+// a path the proxy did not cover, is refused. Next.js bundles the proxy and
+// the pages separately, each with its own copy of this module: the table
+// hangs off globalThis. It holds each entry NEXT_TTL_MS (the page may read
+// it several times: layout, page, actions), at most NEXT_MAX entries.
+const NEXT_REF = 'x-passenger-secure-headers-ref';
+const NEXT_TTL_MS = 60000;
+const NEXT_MAX = 100000;
+const NEXT_TABLE = Symbol.for('passenger-secure-headers.next');
+
+function nextTable() {
+  let t = globalThis[NEXT_TABLE];
+  if (!t) {
+    t = new Map();
+    Object.defineProperty(globalThis, NEXT_TABLE, { value: t });
+  }
+  return t;
+}
+
+function nextRemember(info, now) {
+  const t = nextTable();
+  for (const [k, e] of t) { // insertion order is expiry order
+    if (e.until > now && t.size < NEXT_MAX) break;
+    t.delete(k);
+  }
+  const ref = crypto.randomBytes(18).toString('base64url');
+  t.set(ref, { info, until: now + NEXT_TTL_MS });
+  return ref;
+}
+
+/**
+ * Next.js proxy (middleware): export const proxy = nextProxy(NextResponse, options).
+ * Refuses (403; 503 when the replay store failed) before any route runs.
+ */
+function nextProxy(NextResponse, options) {
+  if (!NextResponse || typeof NextResponse.next !== 'function') {
+    throw new TypeError("nextProxy: pass NextResponse (import { NextResponse } from 'next/server')");
+  }
+  const c = compiled(options);
+  return async function secureHeadersProxy(request) {
+    let info;
+    try {
+      info = await readRequest(request, c);
+    } catch (err) {
+      if (!(err instanceof SecureHeadersError)) throw err;
+      if (c.onReject) {
+        try { c.onReject(err, request); } catch (_) { /* a logging hook must not turn a 403 into a crash */ }
+      }
+      const store = err.code === CODES.STORE_FAILED;
+      return new Response(store ? UNAVAILABLE : FORBIDDEN, {
+        status: store ? 503 : 403,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+    const headers = new Headers(request.headers);
+    headers.set(NEXT_REF, nextRemember(info, Date.now()));
+    return NextResponse.next({ request: { headers } });
+  };
+}
+
+/**
+ * In a page, layout, route handler or server action:
+ * nextFacts(await headers()) or nextFacts(request.headers). Throws
+ * SecureHeadersError (NO_SECURE_HEADERS) when the proxy did not verify this
+ * request.
+ */
+function nextFacts(headers) {
+  if (!headers || typeof headers.get !== 'function') throw new TypeError("nextFacts: the request's Headers (await headers() from 'next/headers')");
+  const ref = headers.get(NEXT_REF);
+  const e = ref ? nextTable().get(ref) : undefined;
+  if (!e || e.until <= Date.now()) {
+    fail(CODES.NO_SECURE_HEADERS, 'no facts verified for this request: the proxy (proxy.js, or middleware.js) did not run for it; its matcher must cover every route');
+  }
+  return e.info;
+}
+
+module.exports = { readRequest, hono, nextProxy, nextFacts, targetOf, rawHeadersOf, NEXT_REF };
