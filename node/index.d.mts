@@ -12,6 +12,7 @@ export type SignatureMessage = secureHeaders.SignatureMessage;
 export type VerifiedSignature = secureHeaders.VerifiedSignature;
 export type Connection = secureHeaders.Connection;
 export type HonoOptions = secureHeaders.HonoOptions;
+export type NextOptions = secureHeaders.NextOptions;
 
 export declare const read: typeof secureHeaders.read;
 export declare const readAsync: typeof secureHeaders.readAsync;
@@ -20,6 +21,8 @@ export declare const express: typeof secureHeaders.express;
 export declare const fastify: typeof secureHeaders.fastify;
 export declare const koa: typeof secureHeaders.koa;
 export declare const hono: typeof secureHeaders.hono;
+export declare const nextProxy: typeof secureHeaders.nextProxy;
+export declare const nextFacts: typeof secureHeaders.nextFacts;
 export declare const verifySignature: typeof secureHeaders.verifySignature;
 export declare const decodeEnvvars: typeof secureHeaders.decodeEnvvars;
 export declare const decodeEnvvarsList: typeof secureHeaders.decodeEnvvarsList;

@@ -130,6 +130,14 @@ declare namespace secureHeaders {
     onReject?: (err: SecureHeadersError, request: Request) => void;
   }
 
+  /** nextProxy()'s options: read()'s, with onReject given the Fetch API Request. */
+  type NextOptions = HonoOptions;
+
+  /** What nextProxy() needs of next/server's NextResponse. */
+  interface NextResponseLike {
+    next(init?: { request?: { headers?: Headers } }): Response;
+  }
+
   // Framework shapes, structural so that no framework types are needed.
   /** Hono middleware: refuses with a Response (403; 503 when the replay store failed), else sets c.get('secureHeaders'). */
   type HonoMiddleware = (c: any, next: () => Promise<void>) => Promise<Response | undefined>;
@@ -171,6 +179,17 @@ declare const secureHeaders: {
   koa(options?: secureHeaders.Options): secureHeaders.KoaMiddleware;
   /** Hono middleware (@hono/node-server, Bun, Deno); the facts at c.get('secureHeaders'). */
   hono(options?: secureHeaders.HonoOptions): secureHeaders.HonoMiddleware;
+  /**
+   * Next.js proxy (middleware): `export const proxy = nextProxy(NextResponse, options)`.
+   * Refuses (403; 503 when the replay store failed) before any route runs.
+   */
+  nextProxy(NextResponse: secureHeaders.NextResponseLike, options?: secureHeaders.NextOptions): (request: Request) => Promise<Response>;
+  /**
+   * The facts the proxy verified, in a route handler, server component or
+   * server action: `nextFacts(await headers())`. Throws SecureHeadersError
+   * (NO_SECURE_HEADERS) when the proxy did not run for this request.
+   */
+  nextFacts(headers: { get(name: string): string | null }): secureHeaders.SecureInfo;
   /** RFC 9421 verification of one labelled signature, with no policy beyond the RFC. */
   verifySignature(message: secureHeaders.SignatureMessage, options: { label: string; keys: Record<string, secureHeaders.KeySpec> }): secureHeaders.VerifiedSignature;
   decodeEnvvars(b64: string): Record<string, string>;

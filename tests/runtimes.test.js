@@ -84,6 +84,33 @@ describe("the package's unit tests under Bun and Deno", SKIP, () => {
   });
 });
 
+describe("hono() in Hono's own app.request()", SKIP, () => {
+  test('refused before the handler: 403, or 503 when the replay store failed; accepted: the facts at c.get()', async () => {
+    const { Hono } = require(path.join(R.DIR, 'node_modules', 'hono'));
+    const secure = require('../node');
+    const k = crypto.generateKeyPairSync('ed25519');
+    const ran = [];
+    const mk = (replayCache) => {
+      const app = new Hono();
+      app.use('*', secure.hono({ keys: { [KEYID]: { alg: 'ed25519', key: k.publicKey } }, replayCache }));
+      app.get('*', (c) => { ran.push(c.req.path); return c.json({ ip: c.get('secureHeaders').clientAddress }); });
+      return app;
+    };
+    const signedInit = () => {
+      const hs = [['!~Passenger-Client-Address', '203.0.113.9']];
+      const s = sign({ method: 'GET', target: '/x?y=1', host: 'localhost', headers: hs }, { keyid: KEYID, alg: 'ed25519', key: k.privateKey });
+      return { headers: [['Host', 'localhost'], ...hs, ['Signature-Input', s.signatureInput], ['Signature', s.signature]] };
+    };
+    const ok = await mk(undefined).request('/x?y=1', signedInit());
+    assert.deepEqual([ok.status, await ok.json()], [200, { ip: '203.0.113.9' }]);
+    const down = await mk({ remember: async () => { throw new Error('store down'); } }).request('/x?y=1', signedInit());
+    assert.deepEqual([down.status, await down.text(), down.headers.get('content-type')], [503, 'Service Unavailable\n', 'text/plain; charset=utf-8']);
+    const forged = await mk(undefined).request('/x?y=1', { headers: [['Host', 'localhost'], ['!~Passenger-Client-Address', '6.6.6.6']] });
+    assert.deepEqual([forged.status, await forged.text()], [403, 'Forbidden\n']);
+    assert.deepEqual(ran, ['/x'], 'the handler ran for the accepted request only');
+  });
+});
+
 describe('passenger-secure-headers under node, Bun and Deno, behind Apache', SKIP, () => {
   let sc; let ap; let keys; let nestEntry;
   const rows = ROWS.filter(runnable).map(([rt, fw]) => [`${rt}-${fw}`, rt, fw]);

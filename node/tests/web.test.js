@@ -224,3 +224,44 @@ describe('readRequest: arguments', () => {
     assert.equal(esm.hono, secure.hono);
   });
 });
+
+describe('Next.js: nextProxy and nextFacts', () => {
+  const { nextProxy, nextFacts } = secure;
+  const { NEXT_REF } = require('../lib/web');
+  // next/server's NextResponse.next({ request: { headers } }) as far as the
+  // proxy uses it: the headers the route will see.
+  const NextResponse = { next: (init) => ({ next: true, headers: init.request.headers }) };
+
+  test('a verified request: the route sees a fresh reference, never the client\'s, and nextFacts() gives the facts', async () => {
+    const proxy = nextProxy(NextResponse);
+    const { request } = both({ headers: [['!~Passenger-Client-Address', '203.0.113.9'], ['!~Passenger-Proto', 'https'], [NEXT_REF, 'forged']] });
+    const out = await proxy(request);
+    assert.equal(out.next, true);
+    const ref = out.headers.get(NEXT_REF);
+    assert.match(ref, /^[A-Za-z0-9_-]{24}$/);
+    const f = nextFacts(out.headers);
+    assert.deepEqual([f.clientAddress, f.protocol, f.trusted], ['203.0.113.9', 'https', true]);
+    const again = await proxy(both({ headers: [['!~Passenger-Client-Address', '203.0.113.9']] }).request);
+    assert.notEqual(again.headers.get(NEXT_REF), ref, 'one reference per request');
+  });
+
+  test('a refused request: 403 (503 for a failed store) and no route; onReject gets the Request', async () => {
+    const seen = [];
+    const proxy = nextProxy(NextResponse, { strict: true, onReject: (err, req) => seen.push([err.code, req.method]) });
+    const r = await proxy(both({}).request);
+    assert.ok(r instanceof Response);
+    assert.deepEqual([r.status, await r.text()], [403, 'Forbidden\n']);
+    assert.deepEqual(seen, [['NO_SECURE_HEADERS', 'GET']]);
+    const k = K.ed25519;
+    const broken = nextProxy(NextResponse, keyed(k, { replayCache: { remember: async () => { throw new Error('down'); } } }));
+    const b = await broken(both(signed(k)).request);
+    assert.deepEqual([b.status, await b.text()], [503, 'Service Unavailable\n']);
+  });
+
+  test('nextFacts: no reference, or one the proxy did not make, is NO_SECURE_HEADERS', () => {
+    assert.throws(() => nextFacts(new Headers()), (e) => e instanceof SecureHeadersError && e.code === 'NO_SECURE_HEADERS');
+    assert.throws(() => nextFacts(new Headers({ [NEXT_REF]: 'AAAAAAAAAAAAAAAAAAAAAAAA' })), (e) => e.code === 'NO_SECURE_HEADERS');
+    assert.throws(() => nextFacts({}), TypeError);
+    assert.throws(() => nextProxy({}), TypeError);
+  });
+});

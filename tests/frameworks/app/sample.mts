@@ -1,5 +1,5 @@
 // The ES module declarations, type-checked with tsc --strict.
-import secure, { read, readRequest, express, koa, hono, fastify, SecureHeadersError, codes, type Options, type SecureInfo, type Connection } from 'passenger-secure-headers';
+import secure, { read, readRequest, express, koa, hono, nextFacts, fastify, SecureHeadersError, codes, type Options, type SecureInfo, type Connection } from 'passenger-secure-headers';
 import type { IncomingMessage } from 'node:http';
 
 const opts: Options = { strict: true, xForwarded: true };
@@ -14,6 +14,6 @@ export function handle(req: IncomingMessage): string {
 }
 export async function web(request: Request, conn: Connection): Promise<string> {
   const info: SecureInfo = await readRequest(request, opts, conn);
-  return info.protocol;
+  return info.protocol + (nextFacts(request.headers).host ?? '');
 }
 void [express(opts), koa(), hono({ strict: true }), fastify, secure.read];

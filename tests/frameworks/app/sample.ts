@@ -46,4 +46,7 @@ export async function web(request: Request): Promise<string | undefined> {
 }
 const conn: secure.Connection = { incoming: {} as http.IncomingMessage };
 const hm: secure.HonoMiddleware = secure.hono({ strict: true, onReject(err, request) { console.warn(err.code, request.url); } });
+const NextResponse = { next: (_init?: { request?: { headers?: Headers } }) => new Response(null) };
+export const proxy: (request: Request) => Promise<Response> = secure.nextProxy(NextResponse, { keys: opts.keys, onReject(err, request) { console.warn(err.code, request.url); } });
+export function inPage(h: Headers): string | undefined { return secure.nextFacts(h).clientAddress; }
 void [n, mw, km, secure.codes.REPLAYED, secure.fastify, conn, hm];
