@@ -8,7 +8,8 @@
 // Runs under Node.js, Bun and Deno (Hono on @hono/node-server, Bun.serve
 // and Deno.serve; the others on their node:http compatibility).
 //
-// Environment: PSH_FRAMEWORK (express4 express5 fastify koa hono http),
+// Environment: PSH_FRAMEWORK (express4 express5 fastify koa hono http, and
+// fetch: Bun.serve or Deno.serve with readRequest()),
 // PSH_OPTIONS (JSON: the package's options; keys as { id: { alg, keyFile } }),
 // PSH_TRUST (1: also turn on the framework's own proxy trust),
 // PSH_PORT (default 0; Passenger intercepts the listen call).
@@ -138,6 +139,33 @@ async function start(pkg, via, requireFn) {
       Deno.serve({ port, hostname: '127.0.0.1', onListen: (a) => print(a.port) }, app.fetch);
     } else {
       requireFn('@hono/node-server').serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (a) => print(a.port));
+    }
+    return;
+  }
+  if (fw === 'fetch') {
+    // What the runtime hands over: the Request, and the connection beside it.
+    const handle = async (request, conn) => {
+      let info;
+      try {
+        info = await pkg.readRequest(request, opts, conn);
+      } catch (err) {
+        if (!(err instanceof pkg.SecureHeadersError)) throw err;
+        opts.onReject(err, request);
+        return new Response('Forbidden\n', { status: 403, headers: { 'content-type': 'text/plain' } });
+      }
+      const u = new URL(request.url);
+      return new Response(answer(via, fw, {
+        ip: info.clientAddress, protocol: info.protocol, host: info.host, hostname: info.hostname,
+      }, info, u.pathname + u.search), { headers: { 'content-type': 'application/json' } });
+    };
+    const print = (p) => process.stdout.write(JSON.stringify({ port: p }) + '\n');
+    if (typeof Bun !== 'undefined') {
+      const server = Bun.serve({ port, hostname: '127.0.0.1', fetch: (req, srv) => handle(req, { remoteAddress: (srv.requestIP(req) || {}).address, encrypted: false }) });
+      print(server.port);
+    } else if (typeof Deno !== 'undefined') {
+      Deno.serve({ port, hostname: '127.0.0.1', onListen: (a) => print(a.port) }, (req, info) => handle(req, { remoteAddress: info.remoteAddr.hostname, encrypted: false }));
+    } else {
+      throw new Error('PSH_FRAMEWORK=fetch is for Bun and Deno');
     }
     return;
   }
