@@ -92,7 +92,9 @@ async function main() {
     }
     rows.push([c.name, median(r), median(a), median(w)]);
   }
-  console.log(`readRequest() against read() per request, node ${process.version}, ${N} requests x ${ROUNDS} rounds (median round)\n`);
+  /* global Bun, Deno */
+  const runtime = typeof Bun !== 'undefined' ? `bun ${Bun.version}` : typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : `node ${process.version}`;
+  console.log(`readRequest() against read() per request, ${runtime}, ${N} requests x ${ROUNDS} rounds (median round)\n`);
   console.log('| case | read() ns | readAsync() ns | readRequest() ns | readRequest / read | readRequest / readAsync |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [name, r, a, w] of rows) {

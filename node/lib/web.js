@@ -73,15 +73,19 @@ function splitsBack(name) {
   return name === 'host' || (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e); // "!~"
 }
 
+// Headers.forEach rather than its iterator: the same lines, and in Deno
+// several times faster (bench/web-read.js).
 function rawHeadersOf(headers) {
   const raw = [];
-  for (const [name, value] of headers) {
+  const add = (value, name) => {
     if (splitsBack(name) && value.indexOf(', ') >= 0) {
       for (const part of value.split(', ')) raw.push(name, part);
     } else {
       raw.push(name, value);
     }
-  }
+  };
+  if (typeof headers.forEach === 'function') headers.forEach(add);
+  else for (const [name, value] of headers) add(value, name);
   return raw;
 }
 
