@@ -156,6 +156,9 @@ ${h.tlsVhost('')}`,
       [signedApp, 'GET', '/whoami', [...forged, ['Signature-Input', s.signatureInput], ['Signature', s.signature]], 'SIGNATURE_INVALID'],
       [signedApp, 'POST', '/action', [...forged, ...action], 'SIGNATURE_MISSING'],
       [signedApp, 'GET', '/page', [], 'NO_SECURE_HEADERS'],
+      // CVE-2025-29927's header, as a client would send it to skip the proxy
+      [signedApp, 'GET', '/whoami', [...forged, ['x-middleware-subrequest', 'proxy:proxy:proxy:proxy:proxy']], 'SIGNATURE_MISSING'],
+      [signedApp, 'GET', '/whoami', [...forged, ['x-middleware-subrequest', 'middleware:middleware:middleware:middleware:middleware']], 'SIGNATURE_MISSING'],
       [unsignedApp, 'GET', '/whoami', [['!~Passenger-Proto', 'https'], ['!~Passenger-Proto', 'https']], 'HEADER_MALFORMED'],
     ];
     for (const [a, method, p, headers, code] of cases) {
