@@ -12,6 +12,7 @@ export type SignatureMessage = secureHeaders.SignatureMessage;
 export type VerifiedSignature = secureHeaders.VerifiedSignature;
 export type Connection = secureHeaders.Connection;
 export type HonoOptions = secureHeaders.HonoOptions;
+export type HonoVariables = secureHeaders.HonoVariables;
 export type NextOptions = secureHeaders.NextOptions;
 
 export declare const read: typeof secureHeaders.read;

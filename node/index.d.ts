@@ -130,6 +130,11 @@ declare namespace secureHeaders {
     onReject?: (err: SecureHeadersError, request: Request) => void;
   }
 
+  /** Hono's Variables with hono(): new Hono<{ Variables: secureHeaders.HonoVariables }>(), then c.get('secureHeaders'). */
+  interface HonoVariables {
+    secureHeaders: SecureInfo;
+  }
+
   /** nextProxy()'s options: read()'s, with onReject given the Fetch API Request. */
   type NextOptions = HonoOptions;
 

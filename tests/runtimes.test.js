@@ -166,6 +166,20 @@ ${h.tlsVhost('')}`,
     return h.request(ap.port, { path: p, headers });
   }
 
+  test("tsc --strict: hono() and HonoVariables against Hono's own types, and a wrong use caught", () => {
+    const write = (name, body) => {
+      fs.writeFileSync(path.join(sc.appDir, `${name}.mts`), "import { Hono } from 'hono';\n" +
+        "import secureHeaders, { type HonoVariables } from 'passenger-secure-headers';\n" +
+        `const app = new Hono<{ Variables: HonoVariables }>();\napp.use('*', secureHeaders.hono({ strict: true }));\n${body}\nexport default app;\n`);
+      fs.writeFileSync(path.join(sc.appDir, `${name}.json`), JSON.stringify({ extends: './tsconfig.json', files: [`${name}.mts`] }));
+      return spawnSync(path.join(sc.bin, 'tsc'), ['-p', path.join(sc.appDir, `${name}.json`)], { encoding: 'utf8' });
+    };
+    const ok = write('hono-ok', "app.get('/', (c) => c.json({ ip: c.get('secureHeaders').clientAddress ?? null, env: c.get('secureHeaders').env }));");
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const bad = write('hono-bad', "app.get('/', (c) => { const n: number = c.get('secureHeaders').signed; return c.text(String(n)); });");
+    assert.match(bad.stdout, /hono-bad\.mts\(5,29\): error TS2322: Type 'boolean' is not assignable to type 'number'/);
+  });
+
   test('the runtimes are the pinned ones', () => {
     const pin = JSON.parse(fs.readFileSync(path.join(R.DIR, 'package.json'), 'utf8')).dependencies;
     assert.equal(runtimes.bun.version, `bun ${pin['@oven/bun-linux-x64']}`);
