@@ -43,6 +43,7 @@
 
 #include "mod_secure_headers.h"
 #include "sh_module.h"
+#include "sh_replay_store.h"
 
 /* Refused requests are logged at info, where the default LogLevel (warn)
  * keeps an attacker from filling the error log; "LogLevel
@@ -1299,7 +1300,6 @@ static void sh_register_hooks(apr_pool_t *p)
         "mod_remoteip.c", "mod_setenvif.c", "mod_headers.c", NULL
     };
 
-    (void)p;
     ap_hook_pre_config(sh_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(sh_check_upstream_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
@@ -1314,6 +1314,7 @@ static void sh_register_hooks(apr_pool_t *p)
      * the headers runs before the "!~" ones are replaced. */
     APR_OPTIONAL_HOOK(proxy, fixups, sh_proxy_fixup, NULL, NULL,
                       APR_HOOK_REALLY_LAST);
+    sh_replay_store_register_hooks(p);
 }
 
 static const command_rec sh_cmds[] = {
@@ -1391,6 +1392,8 @@ static const command_rec sh_cmds[] = {
                   "real client address and protocol), re-signed when this "
                   "server signs; Recompute drops them and sends this "
                   "server's own."),
+    AP_INIT_TAKE_ARGV("SecureHeadersReplayStore", sh_replay_store_cmd, NULL,
+                      RSRC_CONF, SH_REPLAY_STORE_HELP),
     AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
 };
 

@@ -37,6 +37,7 @@
 
 #include "mod_secure_headers.h"
 #include "sh_module.h"
+#include "sh_replay_store.h"
 
 #define SH_REPLAY_MUTEX "secure-headers-replay"
 #define SH_REPLAY_BUCKETS 4096
@@ -325,6 +326,7 @@ typedef struct {
     sh_sig_input in;
     unsigned char sig[SH_SIG_MAX];
     apr_size_t sig_len;
+    int unavailable;            /* the replay store failed: 503 */
 } sh_signature;
 
 /* Parses the "label" member of a dictionary pair: "input" holds the
@@ -572,8 +574,9 @@ static int sh_authority_is_ours(request_rec *r, const char *authority)
     return sh_is_server_alias(r->server, host);
 }
 
-static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
-                                     apr_int64_t until, apr_int64_t now)
+/* The "shm" engine of SecureHeadersReplayStore (sh_replay_store.c). */
+sh_replay_verdict sh_replay_shm_add(const char *keyid, const char *nonce,
+                                    apr_int64_t until, apr_int64_t now)
 {
     sh_replay_verdict v;
 
@@ -581,7 +584,7 @@ static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
         || apr_global_mutex_lock(sh_state->mutex) != APR_SUCCESS) {
         return SH_REPLAY_TOO_OLD;           /* cannot vouch: refuse */
     }
-    v = sh_replay_check(apr_shm_baseaddr_get(sh_state->shm), key->keyid,
+    v = sh_replay_check(apr_shm_baseaddr_get(sh_state->shm), keyid,
                         nonce, until, now);
     apr_global_mutex_unlock(sh_state->mutex);
     return v;
@@ -638,11 +641,16 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
                                        sig->sig_len)) {
         return "the signature does not verify";
     }
-    switch (sh_remember(key, in->nonce, in->expires + SH_CLOCK_SKEW, now)) {
-    case SH_REPLAY_FRESH:
+    switch (sh_replay_store_add(r, exempt != NULL, key->keyid, in->nonce,
+                                in->created, in->expires + SH_CLOCK_SKEW,
+                                now)) {
+    case SH_STORE_FRESH:
         return NULL;
-    case SH_REPLAY_SEEN:
+    case SH_STORE_REPLAYED:
         return "it was seen before: a replay";
+    case SH_STORE_FAILED:
+        sig->unavailable = 1;               /* 503, logged by the store */
+        return "the replay store failed";
     default:
         return "the replay cache cannot vouch for it";
     }
@@ -921,6 +929,9 @@ int sh_judge_request(request_rec *r)
          * up; one made for others is not this server's to judge. */
         key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 0) : NULL;
         if (key && (err = sh_verify(r, &sig, key, NULL)) != NULL) {
+            if (sig.unavailable) {
+                return HTTP_SERVICE_UNAVAILABLE;
+            }
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "
                                           "'%s' was refused: %s", key->keyid,
@@ -931,6 +942,9 @@ int sh_judge_request(request_rec *r)
     key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 1) : NULL;
     if (key) {
         err = sh_verify(r, &sig, key, NULL);
+        if (err && sig.unavailable) {
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
         if (err) {
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "

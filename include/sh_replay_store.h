@@ -1,0 +1,52 @@
+/*
+ * mod_secure_headers: where the inbound side remembers the nonces of the
+ * signatures it accepts (SecureHeadersReplayStore). Two engines behind one
+ * add-if-absent: "shm", this server's shared memory (the default; its
+ * processes share it, no other server does), and "memcache", memcached
+ * servers that several servers answering to one name share, so that a
+ * request captured on its way to one of them is refused by all the others.
+ */
+#ifndef SH_REPLAY_STORE_H
+#define SH_REPLAY_STORE_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+typedef enum {
+    SH_STORE_FRESH = 0,     /* first time seen: now remembered */
+    SH_STORE_REPLAYED,      /* seen before: refuse (400) */
+    SH_STORE_TOO_OLD,       /* the shared memory cannot vouch: refuse (400) */
+    SH_STORE_FAILED         /* the store failed or cannot vouch: 503 */
+} sh_store_verdict;
+
+/*
+ * Remembers (keyid, nonce) until "until" (Unix seconds) if it is new.
+ * "local": the server's own self proofs, which no other server can accept,
+ * always go to the shared memory. A failure is logged here, at warn at
+ * most once a second per process.
+ */
+sh_store_verdict sh_replay_store_add(request_rec *r, int local,
+                                     const char *keyid, const char *nonce,
+                                     apr_int64_t created, apr_int64_t until,
+                                     apr_int64_t now);
+
+/* Whether the nonces of upstream servers go to a shared store. */
+int sh_replay_store_is_shared(void);
+
+const char *sh_replay_store_cmd(cmd_parms *cmd, void *dconf, int argc,
+                                char *const argv[]);
+
+#define SH_REPLAY_STORE_HELP \
+    "Where nonces of upstream servers' signatures are remembered: shm " \
+    "(default: this server's shared memory) or " \
+    "memcache:host:port[,host:port...] [timeout=ms] [prefix=text], " \
+    "memcached servers shared by several servers that answer to one " \
+    "name (each nonce on one of them; a store that fails or does not " \
+    "answer within the timeout, default 500 ms, refuses the request " \
+    "with 503). Server config only."
+
+/* Its pre_config (the default again on every reading of the
+ * configuration) and child_init (each child's connections). */
+void sh_replay_store_register_hooks(apr_pool_t *p);
+
+#endif /* SH_REPLAY_STORE_H */
