@@ -1,7 +1,8 @@
 'use strict';
 // Unit tests of the httpd-free code: builds tests/unit/test_core.c (sh_core.c,
-// against APR) and tests/unit/test_sig.c (sh_sig.c, against APR and
-// libcrypto, with RFC 9421's own test vectors) and turns each of their TAP
+// against APR), tests/unit/test_sig.c (sh_sig.c, against APR and
+// libcrypto, with RFC 9421's own test vectors) and tests/unit/test_memcache.c
+// (sh_memcache.c, the memcached replay store) and turns each of their TAP
 // lines into a test here.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -18,13 +19,15 @@ function pkg(flag) {
 const SUITES = [
   { name: 'core', source: 'test_core.c', minimum: 50 },
   { name: 'sig', source: 'test_sig.c', minimum: 80 },
+  { name: 'memcache', source: 'test_memcache.c', minimum: 40, sources: ['sh_memcache.c'] },
 ];
 
 for (const suite of SUITES) {
   const bin = path.join(REPO, 'tests/unit', suite.source.replace(/\.c$/, '.bin'));
   execFileSync('cc', ['-Wall', '-Wextra', '-Werror', '-O2', '-g', '-I' + path.join(REPO, 'include'),
     ...pkg('--cflags'), path.join(REPO, 'tests/unit', suite.source), path.join(REPO, 'sh_core.c'),
-    path.join(REPO, 'sh_sig.c'), ...pkg('--libs'), '-o', bin], { stdio: 'inherit' });
+    path.join(REPO, 'sh_sig.c'), ...(suite.sources || []).map((f) => path.join(REPO, f)),
+    ...pkg('--libs'), '-o', bin], { stdio: 'inherit' });
   const run = spawnSync(bin, { encoding: 'utf8' });
   const lines = run.stdout.split('\n').filter((l) => /^(not )?ok \d+ - /.test(l));
 
