@@ -249,9 +249,9 @@ sh_store_verdict sh_replay_store_add(request_rec *r, int local,
     level = sh_store_log_level(&skipped);
     ap_log_rerror(APLOG_MARK, level, 0, r, "SecureHeadersReplayStore %s: "
                   "memcached %s failed: %s; refused a signed request from "
-                  "upstream server %s with 503 (and %u more since the last "
-                  "such message)", sh_store->text,
+                  "upstream server %s with 503%s", sh_store->text,
                   server ? server->text : "", why, r->connection->client_ip,
-                  skipped);
+                  skipped ? apr_psprintf(r->pool, " (and %u more since the "
+                                         "last such message)", skipped) : "");
     return SH_STORE_FAILED;
 }
