@@ -227,8 +227,12 @@ long sh_mc_reply_parse(const char *buf, apr_size_t len, int get,
 
 /* --- connections ------------------------------------------------------- */
 
+/* A slot of the pool: it lives as long as the child, and holds one
+ * connection at a time, made in a pool of its own so that reconnecting
+ * never grows the slot. */
 typedef struct {
     apr_pool_t *pool;
+    apr_pool_t *sock_pool;  /* the connection's; NULL when there is none */
     apr_socket_t *sock;     /* NULL until connected */
 } sh_mc_conn;
 
@@ -244,6 +248,15 @@ struct sh_mc {
     apr_interval_time_t timeout;
     apr_interval_time_t retry;
 };
+
+static void sh_mc_close(sh_mc_conn *c)
+{
+    if (c->sock_pool) {
+        apr_pool_destroy(c->sock_pool);     /* closes the socket */
+    }
+    c->sock_pool = NULL;
+    c->sock = NULL;
+}
 
 /* A connection slot; it connects on first use, within the time left. */
 static apr_status_t sh_mc_conn_make(void **res, void *params, apr_pool_t *p)
@@ -272,7 +285,7 @@ static apr_status_t sh_mc_conn_free(void *res, void *params, apr_pool_t *p)
 
     (void)params;
     (void)p;
-    apr_pool_destroy(c->pool);      /* closes the socket */
+    apr_pool_destroy(c->pool);      /* and the connection's, with it */
     return APR_SUCCESS;
 }
 
@@ -326,22 +339,29 @@ static apr_status_t sh_mc_connect(sh_mc_conn *c, const sh_mc_server *srv,
     apr_socket_t *sock;
     apr_status_t rv;
 
+    *step = "connect";
+    rv = apr_pool_create(&c->sock_pool, c->pool);
+    if (rv != APR_SUCCESS) {
+        c->sock_pool = NULL;
+        return rv;
+    }
     *step = "resolve";
     rv = apr_sockaddr_info_get(&sa, srv->host, APR_UNSPEC, srv->port, 0,
-                               c->pool);
-    if (rv != APR_SUCCESS) {
-        return rv;
+                               c->sock_pool);
+    if (rv == APR_SUCCESS) {
+        *step = "connect";
+        rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP,
+                               c->sock_pool);
     }
-    *step = "connect";
-    rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP,
-                           c->pool);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (rv == APR_SUCCESS) {
+        apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
+        rv = sh_mc_time_left(deadline, sock);
     }
-    apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
-    if ((rv = sh_mc_time_left(deadline, sock)) != APR_SUCCESS
-        || (rv = apr_socket_connect(sock, sa)) != APR_SUCCESS) {
-        apr_socket_close(sock);
+    if (rv == APR_SUCCESS) {
+        rv = apr_socket_connect(sock, sa);
+    }
+    if (rv != APR_SUCCESS) {
+        sh_mc_close(c);
         return rv;
     }
     c->sock = sock;
@@ -404,8 +424,10 @@ static apr_status_t sh_mc_recv(sh_mc_conn *c, char *buf, apr_size_t *got,
 
 /* Sends req (a storage command, then a get) to one server and reads both
  * replies into buf. Within the timeout in all. A kept connection that the
- * server has closed since (memcached restarted) is replaced once: nothing
- * was read from it, so the server never saw the command. */
+ * server has closed since (memcached restarted) is replaced once, in the
+ * same slot: nothing was read from it, so the server never saw the command
+ * (and if it had, the new connection's add would say "not stored": a
+ * refusal, never an acceptance). */
 static apr_status_t sh_mc_exchange(sh_mc *mc, sh_mc_node *node,
                                    apr_pool_t *p, const char *req,
                                    char *buf, sh_mc_reply rep[2],
@@ -415,32 +437,33 @@ static apr_status_t sh_mc_exchange(sh_mc *mc, sh_mc_node *node,
     apr_time_t deadline = now + mc->timeout;
     apr_uint32_t down = apr_atomic_read32(&node->down_until);
     apr_size_t len = strlen(req);
-    apr_status_t rv = APR_SUCCESS;
-    int attempt;
+    apr_status_t rv;
     const char *step = "send";
+    sh_mc_conn *c;
+    int attempt;
     char err[120];
 
     if (down && (apr_uint32_t)apr_time_sec(now) < down) {
         *why = "it failed less than a second ago; asked again after that";
         return APR_ECONNREFUSED;
     }
+    rv = apr_reslist_acquire(node->conns, (void **)&c);
+    if (rv != APR_SUCCESS) {
+        *why = apr_psprintf(p, "no connection free: %s",
+                            apr_strerror(rv, err, sizeof(err)));
+        return rv;
+    }
     for (attempt = 0; attempt < 2; attempt++) {
-        sh_mc_conn *c;
-        int kept;
+        int kept = c->sock != NULL;
         apr_size_t got = 0;
 
-        rv = apr_reslist_acquire(node->conns, (void **)&c);
-        if (rv != APR_SUCCESS) {
-            *why = apr_psprintf(p, "no connection free: %s",
-                                apr_strerror(rv, err, sizeof(err)));
-            return rv;
-        }
-        kept = c->sock != NULL;
+        rv = APR_SUCCESS;
         step = "send";
         if (!kept) {
             rv = sh_mc_connect(c, node->server, deadline, &step);
         }
         if (rv == APR_SUCCESS) {
+            step = "send";
             rv = sh_mc_send(c, req, len, deadline);
         }
         if (rv == APR_SUCCESS) {
@@ -453,12 +476,14 @@ static apr_status_t sh_mc_exchange(sh_mc *mc, sh_mc_node *node,
             apr_atomic_set32(&node->down_until, 0);
             return APR_SUCCESS;
         }
-        apr_reslist_invalidate(node->conns, c);
+        /* Out of step, or in doubt: this connection is done. */
+        sh_mc_close(c);
         if (rv == APR_SUCCESS) {
             /* memcached answered, with an error: it is there. */
             const sh_mc_reply *e = rep[0].kind == SH_MC_ERROR ? &rep[0]
                                                               : &rep[1];
 
+            apr_reslist_release(node->conns, c);
             *why = apr_psprintf(p, "it answered \"%s\"",
                                 apr_pstrmemdup(p, e->data, e->data_len));
             return APR_EGENERAL;
@@ -469,6 +494,7 @@ static apr_status_t sh_mc_exchange(sh_mc *mc, sh_mc_node *node,
             break;
         }
     }
+    apr_reslist_release(node->conns, c);
     *why = apr_psprintf(p, "%s: %s", step, rv == APR_EGENERAL
                         ? "the reply is not memcached's text protocol"
                         : APR_STATUS_IS_TIMEUP(rv)
@@ -478,7 +504,7 @@ static apr_status_t sh_mc_exchange(sh_mc *mc, sh_mc_node *node,
         apr_atomic_set32(&node->down_until, (apr_uint32_t)apr_time_sec(
                          apr_time_now() + mc->retry));
     }
-    return rv == APR_SUCCESS ? APR_EGENERAL : rv;
+    return rv;
 }
 
 /* --- the replay check -------------------------------------------------- */
