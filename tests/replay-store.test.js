@@ -10,7 +10,8 @@
 //
 // A captured request replayed to the other inner, the same nonce sent to
 // both at once, memcached stopped, restarted (and so empty) and one that
-// never answers, and expiry. The multi-host version is
+// never answers, and expiry; two memcached servers, one of them stopped.
+// The multi-host version is
 // tests/replay-store-multihost.test.js.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -37,7 +38,7 @@ const INNERS = { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.0.4' };
 // The L4 balancer: a TCP relay on 127.0.0.1:port to inner A, B (in turn, or
 // one of them) or to nobody ("capture": it answers 200 itself), recording
 // each connection's request bytes as an attacker on that network would.
-function startLb(port) {
+function startLb(port, inners = INNERS) {
   const lb = { mode: 'rr', seen: [], turn: 0 };
   const server = net.createServer((client) => {
     const entry = { bytes: Buffer.alloc(0) };
@@ -51,7 +52,7 @@ function startLb(port) {
       return;
     }
     entry.target = lb.mode === 'rr' ? (lb.turn++ % 2 ? 'b' : 'a') : lb.mode;
-    const up = net.connect({ host: INNERS[entry.target], port });
+    const up = net.connect({ host: inners[entry.target], port });
     client.on('data', (d) => { entry.bytes = Buffer.concat([entry.bytes, d]); up.write(d); });
     client.on('end', () => up.end());
     client.on('error', () => up.destroy());
@@ -272,6 +273,85 @@ ProxyPass /hole/ http://127.0.0.1:\${DPORT}/hole/`,
     await untilAccepted('b');
     const late = await h.raw(sp, before, { host: INNERS.b, end: true });
     assert.notEqual(status(late), 200, late);
+  });
+});
+
+describe('SecureHeadersReplayStore memcache with two memcached servers: shared out, never a spare', () => {
+  const PAIR = { a: '127.0.0.5', b: '127.0.0.6' };
+  let app; let m1; let m2; let sp; let lb; const inner = {}; let edge;
+
+  before(async () => {
+    app = await h.startBackend();
+    m1 = await startMemcached({ port: await h.freePort() });
+    m2 = await startMemcached({ port: await h.freePort() });
+    sp = await h.freePort();
+    for (const name of ['a', 'b']) {
+      inner[name] = await h.startApache({
+        vars: { SP: sp, EDGEPUB, APP: app.url },
+        body: `Listen ${PAIR[name]}:\${SP}
+SecureHeadersUpstreamKey edge-key ed25519 \${EDGEPUB}
+SecureHeadersUpstream key=edge-key
+SecureHeadersReplayStore memcache:127.0.0.1:${m1.port},127.0.0.1:${m2.port} prefix=${PREFIX}
+ProxyPass / \${APP}/${name}/`,
+      });
+    }
+    lb = await startLb(sp, PAIR);
+    edge = await h.startApache({
+      vars: { EDGEKEY, SP: sp },
+      body: `SecureHeadersSignKey edge-key ed25519 \${EDGEKEY}
+SetEnv proxy-nokeepalive 1
+ProxyPass /app/ http://127.0.0.1:\${SP}/app/`,
+    });
+  });
+  after(async () => {
+    for (const ap of [edge, ...Object.values(inner)]) if (ap) await ap.stop();
+    if (lb) await lb.close();
+    for (const m of [m1, m2]) if (m) await m.stop();
+    if (app) await app.close();
+  });
+
+  test('each nonce on one server; that server stopped, a request captured at A and replayed to B is refused (503), not accepted by the other server', async () => {
+    // Both servers past their first 5 s, with requests to both inners.
+    const deadline = Date.now() + 20000;
+    let ok = 0;
+    lb.mode = 'rr';
+    for (let i = 0; ok < 12; i++) {
+      const r = await h.request(edge.port, { path: `/app/w${i}` });
+      if (r.status === 200) ok++;
+      else assert.equal(r.status, 503, r.body);
+      assert.ok(Date.now() < deadline, 'the store never accepted 12 requests');
+      if (r.status !== 200) await h.sleep(300);
+    }
+    // Captured on the way to A; on exactly one of the two servers.
+    lb.mode = 'a';
+    const holders = { [m1.port]: 0, [m2.port]: 0 };
+    let bytes; let key;
+    for (let i = 0; i < 20; i++) {
+      const n = lb.seen.length;
+      const r = await h.request(edge.port, { path: `/app/c${i}` });
+      assert.equal(r.status, 200, r.body);
+      bytes = lb.seen[n].bytes.toString('latin1');
+      key = storeKey('edge-key', nonceOf(bytes));
+      const on = [];
+      for (const m of [m1, m2]) if ((await command(m.port, `get ${key}\r\n`)).startsWith('VALUE ')) on.push(m.port);
+      assert.equal(on.length, 1, `${key} on ${on.length} servers`);
+      holders[on[0]]++;
+    }
+    assert.ok(holders[m1.port] > 0 && holders[m2.port] > 0, `all keys on one server: ${JSON.stringify(holders)}`);
+    // The last one's server goes away.
+    const holder = (await command(m1.port, `get ${key}\r\n`)).startsWith('VALUE ') ? m1 : m2;
+    await holder.stop();
+    const replay = await h.raw(sp, bytes, { host: PAIR.b, end: true });
+    assert.equal(status(replay), 503, replay);
+    // New requests: those whose nonce is on the live server pass, the
+    // others get 503; none is anything else.
+    lb.mode = 'rr';
+    const seen = {};
+    for (let i = 0; i < 30; i++) {
+      const r = await h.request(edge.port, { path: `/app/half${i}` });
+      seen[r.status] = (seen[r.status] || 0) + 1;
+    }
+    assert.deepEqual(Object.keys(seen).sort(), ['200', '503'], JSON.stringify(seen));
   });
 });
 
