@@ -17,9 +17,7 @@
 #include "ap_mpm.h"
 #include "apr_strings.h"
 #include "apr_atomic.h"
-#include "apr_hash.h"
 
-#include "sh_module.h"
 #include "sh_memcache.h"
 #include "sh_replay_store.h"
 
@@ -215,7 +213,7 @@ static int sh_store_log_level(apr_uint32_t *skipped)
 sh_store_verdict sh_replay_store_add(request_rec *r, int local,
                                      const char *keyid, const char *nonce,
                                      apr_int64_t created, apr_int64_t until,
-                                     apr_int64_t now)
+                                     apr_int64_t now, int skew)
 {
     const sh_mc_server *server = NULL;
     const char *why = "its connections could not be set up (see the log "
@@ -224,19 +222,12 @@ sh_store_verdict sh_replay_store_add(request_rec *r, int local,
     int level;
 
     if (local || sh_store == NULL) {
-        switch (sh_replay_shm_add(keyid, nonce, until, now)) {
-        case SH_REPLAY_FRESH:
-            return SH_STORE_FRESH;
-        case SH_REPLAY_SEEN:
-            return SH_STORE_REPLAYED;
-        default:
-            return SH_STORE_TOO_OLD;
-        }
+        return SH_STORE_LOCAL;
     }
     if (sh_store_client) {
         switch (sh_mc_add_nonce(sh_store_client, r->pool, sh_store->prefix,
-                                keyid, nonce, created, until, now,
-                                SH_CLOCK_SKEW, &why, &server)) {
+                                keyid, nonce, created, until, now, skew,
+                                &why, &server)) {
         case SH_MC_FRESH:
             return SH_STORE_FRESH;
         case SH_MC_REPLAYED:

@@ -574,9 +574,8 @@ static int sh_authority_is_ours(request_rec *r, const char *authority)
     return sh_is_server_alias(r->server, host);
 }
 
-/* The "shm" engine of SecureHeadersReplayStore (sh_replay_store.c). */
-sh_replay_verdict sh_replay_shm_add(const char *keyid, const char *nonce,
-                                    apr_int64_t until, apr_int64_t now)
+static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
+                                     apr_int64_t until, apr_int64_t now)
 {
     sh_replay_verdict v;
 
@@ -584,7 +583,7 @@ sh_replay_verdict sh_replay_shm_add(const char *keyid, const char *nonce,
         || apr_global_mutex_lock(sh_state->mutex) != APR_SUCCESS) {
         return SH_REPLAY_TOO_OLD;           /* cannot vouch: refuse */
     }
-    v = sh_replay_check(apr_shm_baseaddr_get(sh_state->shm), keyid,
+    v = sh_replay_check(apr_shm_baseaddr_get(sh_state->shm), key->keyid,
                         nonce, until, now);
     apr_global_mutex_unlock(sh_state->mutex);
     return v;
@@ -641,16 +640,26 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
                                        sig->sig_len)) {
         return "the signature does not verify";
     }
+    /* SecureHeadersReplayStore: a store shared with other servers, or
+     * (SH_STORE_LOCAL) this server's shared memory below. */
     switch (sh_replay_store_add(r, exempt != NULL, key->keyid, in->nonce,
                                 in->created, in->expires + SH_CLOCK_SKEW,
-                                now)) {
+                                now, SH_CLOCK_SKEW)) {
+    case SH_STORE_LOCAL:
+        break;
     case SH_STORE_FRESH:
         return NULL;
     case SH_STORE_REPLAYED:
         return "it was seen before: a replay";
-    case SH_STORE_FAILED:
+    default:
         sig->unavailable = 1;               /* 503, logged by the store */
         return "the replay store failed";
+    }
+    switch (sh_remember(key, in->nonce, in->expires + SH_CLOCK_SKEW, now)) {
+    case SH_REPLAY_FRESH:
+        return NULL;
+    case SH_REPLAY_SEEN:
+        return "it was seen before: a replay";
     default:
         return "the replay cache cannot vouch for it";
     }

@@ -109,11 +109,6 @@ const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
                              const char *alg_name, const char *file,
                              int private_only, const sh_key **out);
 
-/* The shared-memory replay cache: the "shm" engine of
- * SecureHeadersReplayStore (sh_replay_store.c). */
-sh_replay_verdict sh_replay_shm_add(const char *keyid, const char *nonce,
-                                    apr_int64_t until, apr_int64_t now);
-
 /* Whether s is one IPv4 or IPv6 address, written out. */
 int sh_is_ip_literal(const char *s);
 

@@ -13,22 +13,24 @@
 #include "http_config.h"
 
 typedef enum {
-    SH_STORE_FRESH = 0,     /* first time seen: now remembered */
+    SH_STORE_LOCAL = 0,     /* for this server's shared memory: the caller's */
+    SH_STORE_FRESH,         /* first time seen: now remembered */
     SH_STORE_REPLAYED,      /* seen before: refuse (400) */
-    SH_STORE_TOO_OLD,       /* the shared memory cannot vouch: refuse (400) */
     SH_STORE_FAILED         /* the store failed or cannot vouch: 503 */
 } sh_store_verdict;
 
 /*
- * Remembers (keyid, nonce) until "until" (Unix seconds) if it is new.
- * "local": the server's own self proofs, which no other server can accept,
- * always go to the shared memory. A failure is logged here, at warn at
- * most once a second per process.
+ * Remembers (keyid, nonce) in the shared store until "until" (Unix
+ * seconds) if it is new there. SH_STORE_LOCAL when the nonce belongs in
+ * this server's shared memory instead, which the inbound side keeps: the
+ * default store, and, with "local", the server's own self proofs, which
+ * no other server can accept. "skew" is the clock skew allowed. A failure
+ * is logged here, at warn at most once a second per process.
  */
 sh_store_verdict sh_replay_store_add(request_rec *r, int local,
                                      const char *keyid, const char *nonce,
                                      apr_int64_t created, apr_int64_t until,
-                                     apr_int64_t now);
+                                     apr_int64_t now, int skew);
 
 /* Whether the nonces of upstream servers go to a shared store. */
 int sh_replay_store_is_shared(void);
