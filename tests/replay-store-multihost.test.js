@@ -90,12 +90,25 @@ Listen ${hosts.edge.ip}:80
     });
   });
 
+  // What the group provokes at warn (tests/lib/log.js): the store's first
+  // seconds, and the attacker's replays, which look like another server's.
+  const allow = () => [
+    /\[secure_headers:warn\] .*SecureHeadersReplayStore memcache:[^ ]+: memcached [^ ]+ failed: its memory begins at /,
+    new RegExp(`\\[secure_headers:warn\\] .*refused request from ${hosts.out.ip.replace(/\./g, '\\.')} carrying another server's secure headers .*: it was seen before: a replay`),
+  ];
+
   after(async () => {
-    for (const ap of [edge, ...Object.values(inner)]) if (ap) await ap.stop();
+    const errors = [];
+    for (const [name, ap] of Object.entries({ edge, ...inner })) {
+      if (!ap) continue;
+      await ap.stop();
+      try { h.assertNoUnexpectedErrors(h.errorLogFiles(ap.dir), allow(), name); } catch (e) { errors.push(e.message); }
+    }
     for (const n of [tap, ...Object.values(apps)]) if (n) await n.stop();
     if (mc) await mc.stop();
     if (lan) lan.destroy();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (errors.length) throw new Error(errors.join('\n'));
   });
 
   test('a memcached used for the first time: 503 until it can vouch (5 s), then both inners serve', async () => {
