@@ -1393,7 +1393,15 @@ static const command_rec sh_cmds[] = {
                   "server signs; Recompute drops them and sends this "
                   "server's own."),
     AP_INIT_TAKE_ARGV("SecureHeadersReplayStore", sh_replay_store_cmd, NULL,
-                      RSRC_CONF, SH_REPLAY_STORE_HELP),
+                      RSRC_CONF,
+                      "Where the nonces of upstream servers' signatures are "
+                      "remembered: shm (default: this server's shared "
+                      "memory) or memcache:host:port[,host:port...] "
+                      "[timeout=ms] [prefix=text], memcached servers shared "
+                      "by several servers that answer to one name (each "
+                      "nonce on one of them). A store that fails or does not "
+                      "answer within the timeout (default 500 ms) refuses "
+                      "the request with 503. Server config only."),
     AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
 };
 

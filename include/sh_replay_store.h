@@ -38,15 +38,6 @@ int sh_replay_store_is_shared(void);
 const char *sh_replay_store_cmd(cmd_parms *cmd, void *dconf, int argc,
                                 char *const argv[]);
 
-#define SH_REPLAY_STORE_HELP \
-    "Where nonces of upstream servers' signatures are remembered: shm " \
-    "(default: this server's shared memory) or " \
-    "memcache:host:port[,host:port...] [timeout=ms] [prefix=text], " \
-    "memcached servers shared by several servers that answer to one " \
-    "name (each nonce on one of them; a store that fails or does not " \
-    "answer within the timeout, default 500 ms, refuses the request " \
-    "with 503). Server config only."
-
 /* Its pre_config (the default again on every reading of the
  * configuration) and child_init (each child's connections). */
 void sh_replay_store_register_hooks(apr_pool_t *p);
