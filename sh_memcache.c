@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * A replay store on memcached (see include/sh_memcache.h for why this is
  * its own small client rather than APR-util's). Only memcached's text

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: SecureHeadersReplayStore, the store of the nonces
  * that the inbound side has accepted (include/sh_replay_store.h).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: what the memcached replay store reads from the network
  * (sh_memcache.c): replies as the client reads them (a storage reply, then
@@ -61,7 +63,7 @@ static void fuzz_replies(const char *buf, apr_size_t len)
 
 static void fuzz_servers(const char *buf, apr_size_t len)
 {
-    char *s = apr_pstrmemdup(pool, buf, len);
+    char *s = sh_fuzz_strndup(pool, (const uint8_t *)buf, len);
     apr_array_header_t *arr = NULL;
     int i;
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * A replay store on memcached for mod_secure_headers: one atomic "add"
  * per nonce (memcached's add stores a key only when it is absent), spoken

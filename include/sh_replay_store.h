@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: where the inbound side remembers the nonces of the
  * signatures it accepts (SecureHeadersReplayStore). Two engines behind one

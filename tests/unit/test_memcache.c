@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Unit tests for sh_memcache.c, the httpd-free memcached replay store of
  * mod_secure_headers: the server list, keys, the reply parser, and the
