@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: what the memcached replay store reads from the network
@@ -11,20 +11,19 @@
  *      and a complete one reads the same at every longer length)
  *   1: a server list (checked: every server parsed has a host and a port)
  */
+static void fuzz_memcache_setup(void);
+#define SH_FUZZ_SETUP fuzz_memcache_setup
+
 #include "fuzz_common.h"
 #include "sh_memcache.h"
 
 static apr_pool_t *pool;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_memcache_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
     if (apr_pool_create(&pool, sh_fuzz_root) != APR_SUCCESS) {
         abort();
     }
-    return 0;
 }
 
 static void fuzz_replies(const char *buf, apr_size_t len)
