@@ -16,9 +16,10 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const h = require('./lib/harness');
 const netns = require('./lib/netns');
-const { startMemcached } = require('./lib/memcached');
+const memcached = require('./lib/memcached');
 
-const SKIP_REASON = netns.available();
+const { startMemcached } = memcached;
+const SKIP_REASON = netns.available() || memcached.available();
 const SKIP = SKIP_REASON ? { skip: SKIP_REASON } : {};
 const HERE = path.join(__dirname, 'netns');
 const NAME = 'app.example';

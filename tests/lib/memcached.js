@@ -3,10 +3,16 @@
 // port of its own and stopped by its pid; and the two commands a test needs
 // to look into it. In a network namespace when given a LAN (tests/lib/netns.js).
 const net = require('node:net');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 
 const live = new Set();
 process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch (_) { /* gone */ } } });
+
+// null when memcached can be run here, otherwise why not (a skip reason).
+function available() {
+  const r = spawnSync('memcached', ['-V'], { encoding: 'utf8' });
+  return r.error || r.status !== 0 ? 'memcached is not installed (apt-get install memcached)' : null;
+}
 
 function canConnect(host, port) {
   return new Promise((resolve) => {
@@ -69,4 +75,4 @@ function command(port, text, host = '127.0.0.1') {
   });
 }
 
-module.exports = { startMemcached, command };
+module.exports = { available, startMemcached, command };
