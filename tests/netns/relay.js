@@ -1,5 +1,5 @@
 'use strict';
-// A wiretap on a test host (tests/replay-store-multihost.test.js): relays
+// A wiretap on a test host (tests/replay-store-apache-multihost.test.js): relays
 // each connection to the target unchanged and reports the request's bytes
 // as they passed, so that the test can send them again, as an attacker on
 // that network would. argv[2]: JSON { host, port, target: { host, port } }.

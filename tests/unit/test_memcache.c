@@ -4,7 +4,7 @@
  * Unit tests for sh_memcache.c, the httpd-free memcached replay store of
  * mod_secure_headers: the server list, keys, the reply parser, and the
  * client's failure against a port nobody listens on. (Against a real
- * memcached: tests/replay-store.test.js.)
+ * memcached: tests/replay-store-apache.test.js.)
  * Prints one TAP line per check; tests/unit.test.js builds and runs it.
  */
 #include <stdio.h>

@@ -6,7 +6,7 @@
 // shared memory, one in a memcached on loopback), the same Node.js app
 // behind both. wrk through the edge, the two routes in turn, ROUNDS rounds.
 //
-//   node bench/replay-store.js        (root or not; needs wrk and memcached)
+//   node bench/replay-store-apache.js        (root or not; needs wrk and memcached)
 //
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3) change the run.
 const crypto = require('node:crypto');

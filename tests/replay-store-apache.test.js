@@ -12,7 +12,7 @@
 // both at once, memcached stopped, restarted (and so empty) and one that
 // never answers, and expiry; two memcached servers, one of them stopped.
 // The multi-host version is
-// tests/replay-store-multihost.test.js.
+// tests/replay-store-apache-multihost.test.js.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
