@@ -16,6 +16,7 @@ const REPO = path.resolve(__dirname, '..');
 const SUITES = [
   { name: 'core', source: 'test_core.c', minimum: 50 },
   { name: 'sig', source: 'test_sig.c', minimum: 80 },
+  { name: 'derive', source: 'test_derive.c', minimum: 50 },
   { name: 'memcache', source: 'test_memcache.c', minimum: 40 },
 ];
 
