@@ -33,6 +33,7 @@
 #include "sh_inbound.h"
 #include "sh_outbound.h"
 #include "sh_derive_httpd.h"
+#include "sh_replay_store.h"
 
 static void sh_register_hooks(apr_pool_t *p)
 {
@@ -40,6 +41,7 @@ static void sh_register_hooks(apr_pool_t *p)
     sh_inbound_register_hooks(p);
     sh_outbound_register_hooks(p);
     sh_derive_register_hooks(p);
+    sh_replay_store_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(secure_headers) = {
