@@ -69,7 +69,12 @@ function startSite(body, opts = {}) {
 async function startBackends(n) {
   const bes = [];
   bes.close = async () => { for (const b of bes) await b.close(); };
-  for (let i = 0; i < n; i++) bes.push(await h.startBackend());
+  try {
+    for (let i = 0; i < n; i++) bes.push(await h.startBackend());
+  } catch (e) {
+    await bes.close();
+    throw e;
+  }
   return bes;
 }
 
