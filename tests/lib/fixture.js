@@ -16,7 +16,9 @@
 //
 // backends: name -> options for startBackend(), or a function returning a
 //   promise of a backend (anything with close()); started in order, before
-//   Apache, each stored as fx[name].
+//   Apache, each stored as fx[name]. A further Apache (startApache()'s
+//   result: an inner server, a control instance) may be one: it is stopped
+//   with stop() and its error logs are checked with the group's.
 // ports: names of extra free ports, picked into fx.ports and passed to the
 //   configuration as ${NAME}; when one is taken before Apache binds it
 //   (test files run in parallel), new ones are picked and Apache started again.
@@ -34,7 +36,12 @@ const { startBackend } = require('./backends');
 const { errorLogFiles, assertNoUnexpectedErrors } = require('./log');
 
 const RESERVED = new Set(['ap', 'ports', 'errorLogFiles']);
+
 const OPTIONS = new Set(['backends', 'ports', 'apache', 'setup', 'allow', 'logs', 'name']);
+
+// startApache()'s result, as opposed to a backend that has close().
+const isApache = (be) => be && typeof be.close !== 'function' && typeof be.stop === 'function' &&
+  typeof be.errorLog === 'function' && typeof be.dir === 'string';
 
 function useApache(opts = {}) {
   for (const k of Object.keys(opts)) {
@@ -51,8 +58,11 @@ function useApache(opts = {}) {
   // node:test only here: plain scripts load the harness too.
   const { before, after } = require('node:test');
   const fx = { ap: null, ports: {} };
-  fx.errorLogFiles = () => (fx.ap ? errorLogFiles(fx.ap.dir, logs) : []);
   const started = []; // backends, in start order
+  fx.errorLogFiles = () => [
+    ...(fx.ap ? errorLogFiles(fx.ap.dir, logs) : []),
+    ...started.filter(isApache).flatMap((a) => errorLogFiles(a.dir)),
+  ];
 
   before(async () => {
     for (const [n, spec] of Object.entries(backends)) {
@@ -82,7 +92,9 @@ function useApache(opts = {}) {
     const errors = [];
     // Apache first (it stops writing its log), then the backends, newest first.
     if (fx.ap) await fx.ap.stop().catch((e) => errors.push(e));
-    for (const be of started.reverse()) await Promise.resolve().then(() => be.close()).catch((e) => errors.push(e));
+    for (const be of [...started].reverse()) {
+      await Promise.resolve().then(() => (isApache(be) ? be.stop() : be.close())).catch((e) => errors.push(e));
+    }
     if (fx.ap) {
       try { assertNoUnexpectedErrors(fx.errorLogFiles(), allow, name); } catch (e) { errors.push(e); }
     }
