@@ -23,6 +23,7 @@
 #include "sh_config.h"
 #include "sh_derive_httpd.h"
 #include "sh_headers.h"
+#include "sh_keyfile.h"
 #include "sh_replay_store.h"
 
 APLOG_USE_MODULE(secure_headers);
@@ -210,60 +211,16 @@ static const char *sh_set_sign_lifetime(cmd_parms *cmd, void *dconf,
 
 /* --- key files --------------------------------------------------------- */
 
-/* Key files hold secrets (an HMAC key, a private key): like mod_ssl's
- * SSLCertificateKeyFile they are read once here, while the server still
- * runs as root, and must not be readable by anyone else. */
-static unsigned sh_mode_bits(apr_fileperms_t prot)
-{
-    static const struct {
-        apr_fileperms_t apr;
-        unsigned mode;
-    } bits[] = {
-        { APR_FPROT_UREAD, 0400 }, { APR_FPROT_UWRITE, 0200 },
-        { APR_FPROT_UEXECUTE, 0100 }, { APR_FPROT_GREAD, 040 },
-        { APR_FPROT_GWRITE, 020 }, { APR_FPROT_GEXECUTE, 010 },
-        { APR_FPROT_WREAD, 04 }, { APR_FPROT_WWRITE, 02 },
-        { APR_FPROT_WEXECUTE, 01 },
-    };
-    unsigned mode = 0;
-    apr_size_t i;
-
-    for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-        if (prot & bits[i].apr) {
-            mode |= bits[i].mode;
-        }
-    }
-    return mode;
-}
-
-static const char *sh_key_file_mode_error(cmd_parms *cmd, const char *path,
-                                          const apr_finfo_t *fi)
-{
-    if (fi->protection & (APR_FPROT_GREAD | APR_FPROT_WREAD)) {
-        return apr_psprintf(cmd->pool, "%s: key file %s is readable by "
-                            "group or others (mode %04o): make it readable "
-                            "by its owner only (chmod 600)", cmd->cmd->name,
-                            path, sh_mode_bits(fi->protection));
-    }
-    return NULL;
-}
-
 /* Reads and parses a key file as SecureHeadersSignKey (private_only) and
  * SecureHeadersUpstreamKey need it. */
 static const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
                                     const char *alg_name, const char *file,
                                     int private_only, const sh_key **out)
 {
-    const char *path = ap_server_root_relative(cmd->temp_pool, file);
     sh_alg alg = sh_alg_from_name(alg_name);
-    apr_finfo_t fi;
-    apr_file_t *f;
-    apr_status_t rv;
-    apr_size_t got;
-    unsigned char *bytes;
+    sh_keyfile kf = { NULL, NULL, 0, 0 };
     const char *err;
     sh_key *key;
-    char errbuf[120];
 
     if (alg == SH_ALG_NONE) {
         return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s': use "
@@ -275,48 +232,24 @@ static const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
         return apr_psprintf(cmd->pool, "%s: key id '%s': %s", cmd->cmd->name,
                             keyid, err);
     }
-    if (path == NULL) {
-        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
-                            cmd->cmd->name, file);
-    }
-    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_PROT | APR_FINFO_TYPE,
-                  cmd->temp_pool);
-    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
-        return apr_psprintf(cmd->pool, "%s: key file %s is not a regular "
-                            "file", cmd->cmd->name, path);
-    }
-    if (rv == APR_SUCCESS && fi.size > 1024 * 1024) {
-        return apr_psprintf(cmd->pool, "%s: key file %s is larger than 1 MiB",
-                            cmd->cmd->name, path);
-    }
-    if (rv != APR_SUCCESS
-        || (rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                               APR_OS_DEFAULT, cmd->temp_pool))
-           != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot read key file %s: %s",
-                            cmd->cmd->name, path,
-                            apr_strerror(rv, errbuf, sizeof(errbuf)));
-    }
-    bytes = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, bytes, (apr_size_t)fi.size, &got);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(cmd->pool, "%s: cannot read key file %s: %s",
-                            cmd->cmd->name, path,
-                            apr_strerror(rv, errbuf, sizeof(errbuf)));
-    }
-    if (alg == SH_ALG_HMAC_SHA256
-        && (err = sh_key_file_mode_error(cmd, path, &fi)) != NULL) {
+    if ((err = sh_keyfile_read(cmd, file, "key file", 1024 * 1024, &kf))) {
         return err;
     }
-    err = sh_key_from_bytes(cmd->pool, keyid, alg, bytes, got, private_only,
-                            &key);
-    memset(bytes, 0, got);
+    /* An HMAC key is a secret whatever it parses as: checked first. */
+    if (alg == SH_ALG_HMAC_SHA256
+        && (err = sh_keyfile_owner_only(cmd, &kf, "key file")) != NULL) {
+        sh_keyfile_wipe(&kf);
+        return err;
+    }
+    err = sh_key_from_bytes(cmd->pool, keyid, alg, kf.bytes, kf.len,
+                            private_only, &key);
+    sh_keyfile_wipe(&kf);
     if (err) {
         return apr_psprintf(cmd->pool, "%s: key file %s (%s): %s",
-                            cmd->cmd->name, path, alg_name, err);
+                            cmd->cmd->name, kf.path, alg_name, err);
     }
-    if (key->can_sign && (err = sh_key_file_mode_error(cmd, path, &fi))) {
+    /* A public key may be world-readable; a private one may not. */
+    if (key->can_sign && (err = sh_keyfile_owner_only(cmd, &kf, "key file"))) {
         return err;
     }
     *out = key;

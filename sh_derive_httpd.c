@@ -32,6 +32,7 @@
 
 #include "sh_config.h"
 #include "sh_derive_httpd.h"
+#include "sh_keyfile.h"
 
 APLOG_USE_MODULE(secure_headers);
 
@@ -55,57 +56,20 @@ static int sh_derive_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 const char *sh_derive_directive(cmd_parms *cmd, const char *keyid,
                                 const char *file, sh_derive **out)
 {
-    const char *path = ap_server_root_relative(cmd->temp_pool, file);
-    apr_finfo_t fi;
-    apr_file_t *f;
-    apr_status_t rv;
-    apr_size_t got = 0;
-    unsigned char *bytes;
+    sh_keyfile kf = { NULL, NULL, 0, 0 };
     const char *err;
-    char errbuf[120];
 
-    if (path == NULL) {
-        return apr_psprintf(cmd->pool, "%s: invalid file path '%s'",
-                            cmd->cmd->name, file);
+    if ((err = sh_keyfile_read(cmd, file, "master key file", 64 * 1024, &kf))
+        || (err = sh_keyfile_owner_only(cmd, &kf, "master key file"))) {
+        sh_keyfile_wipe(&kf);
+        return err;
     }
-    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_PROT | APR_FINFO_TYPE,
-                  cmd->temp_pool);
-    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
-        return apr_psprintf(cmd->pool, "%s: master key file %s is not a "
-                            "regular file", cmd->cmd->name, path);
-    }
-    if (rv == APR_SUCCESS && fi.size > 64 * 1024) {
-        return apr_psprintf(cmd->pool, "%s: master key file %s is larger "
-                            "than 64 KiB", cmd->cmd->name, path);
-    }
-    if (rv == APR_SUCCESS
-        && (fi.protection & (APR_FPROT_GREAD | APR_FPROT_WREAD))) {
-        return apr_psprintf(cmd->pool, "%s: master key file %s is readable "
-                            "by group or others: make it readable by its "
-                            "owner only (chmod 600)", cmd->cmd->name, path);
-    }
-    if (rv != APR_SUCCESS
-        || (rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                               APR_OS_DEFAULT, cmd->temp_pool))
-           != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot read master key file "
-                            "%s: %s", cmd->cmd->name, path,
-                            apr_strerror(rv, errbuf, sizeof(errbuf)));
-    }
-    bytes = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, bytes, (apr_size_t)fi.size, &got);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(cmd->pool, "%s: cannot read master key file "
-                            "%s: %s", cmd->cmd->name, path,
-                            apr_strerror(rv, errbuf, sizeof(errbuf)));
-    }
-    err = sh_derive_create(cmd->pool, keyid, bytes, got, SH_DERIVE_CACHE_MAX,
-                           out);
-    memset(bytes, 0, got);
+    err = sh_derive_create(cmd->pool, keyid, kf.bytes, kf.len,
+                           SH_DERIVE_CACHE_MAX, out);
+    sh_keyfile_wipe(&kf);
     if (err) {
         return apr_psprintf(cmd->pool, "%s: '%s' %s %s: %s", cmd->cmd->name,
-                            keyid, SH_DERIVE_ALG_NAME, path, err);
+                            keyid, SH_DERIVE_ALG_NAME, kf.path, err);
     }
     *(server_rec **)apr_array_push(sh_derive_servers) = cmd->server;
     return NULL;

@@ -318,7 +318,7 @@ ProxyPass /ws/ ws://10.0.0.7:3000/`, { modules: ['proxy_balancer', 'slotmem_shm'
     fs.writeFileSync(open, Buffer.alloc(32, 1), { mode: 0o644 });
     fs.chmodSync(open, 0o644);
     for (const [file, msg] of [[short, /at least 32 bytes, this one 31 \(make one with: openssl rand -out FILE 32\)/],
-      [open, /readable by group or others: make it readable by its owner only \(chmod 600\)/],
+      [open, /master key file .*open\.key is readable by group or others \(mode 0644\): make it readable by its owner only \(chmod 600\)/],
       [path.join(dir, 'none.key'), /cannot read master key file/]]) {
       const r = await h.configtest(`SecureHeadersSignKey dk hkdf-sha256 ${file}`);
       assert.notEqual(r.code, 0, r.output);
