@@ -43,10 +43,11 @@
 
 #include "mod_secure_headers.h"
 #include "sh_module.h"
+#include "sh_report.h"
+#include "sh_status.h"
 
-/* Refused requests are logged at info, where the default LogLevel (warn)
- * keeps an attacker from filling the error log; "LogLevel
- * secure_headers:info" shows them. */
+/* What is logged at which level, the request note and the counters:
+ * sh_report.c, sh_status.c and docs/operations.md. */
 
 /* Upper bound for SecureHeadersEnvMaxSize: far past any backend's limit. */
 #define SH_ENV_MAX_CEILING (1024 * 1024)
@@ -382,22 +383,6 @@ static sh_env_filter sh_filter_of(const sh_dir_conf *conf)
     return filter;
 }
 
-/* At most one warning a second per process for what an attacker can
- * provoke (an environment grown through SetEnvIf, a request that looks like
- * another server's): the log must not be floodable; the rest go to
- * "fallback". */
-int sh_warn_level(void)
-{
-    static apr_time_t last_second;
-    apr_time_t now = apr_time_sec(apr_time_now());
-
-    if (now != last_second) {
-        last_second = now;
-        return APLOG_WARNING;
-    }
-    return APLOG_DEBUG;
-}
-
 /* --- what goes out ----------------------------------------------------- */
 
 /* The headers added to one request, as the signature covers them. */
@@ -456,7 +441,7 @@ static int sh_is_https(const request_rec *r)
 static void sh_log_omitted(request_rec *r, const sh_envvars *ev,
                            apr_size_t ceiling)
 {
-    int level = sh_warn_level();
+    int level = sh_log_level(SH_LOG_ENV_OMITTED, APLOG_WARNING);
 
     if (APLOG_R_IS_LEVEL(r, level)) {
         const char *names = ev->omitted[0];
@@ -900,8 +885,12 @@ static void sh_strip_signature_members(request_rec *r, apr_table_t *out)
  * refuses, rather than unsigned ones it might take. */
 static void sh_fail_closed(request_rec *r, apr_table_t *out, const char *why)
 {
+    int level = sh_log_level(SH_LOG_FAIL_CLOSED, APLOG_ERR);
+
     sh_strip_secure_headers(out);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s: sending the request "
+    sh_count(SH_COUNT_FAIL_CLOSED);
+    sh_note_set(r, "fail-closed");
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s: sending the request "
                   "without secure headers", why);
 }
 
@@ -983,6 +972,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
 
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
     if (!sh_enabled_for(r, conf)) {
+        sh_report_off(r);
         return;
     }
     if (conf->upstream_values != SH_UPSTREAM_RECOMPUTE) {
@@ -1079,6 +1069,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
             }
         }
     }
+    sh_report_sent(r, up != NULL, key, evp ? evp->omitted_count : 0);
     if (APLOGrdebug(r)) {
         sh_log_added(r, https, client, evp, up ? up->envvars : NULL,
                      apr_psprintf(r->pool, "%s%s%s%s", up ? "; passed on "
@@ -1204,6 +1195,7 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     sh_env_filter filter = sh_filter_of(conf);
     apr_size_t ceiling = sh_env_ceiling(conf);
     apr_size_t len;
+    int level;
 
     if (conf->oversize != SH_OVERSIZE_REJECT || ceiling == 0) {
         return 0;
@@ -1212,7 +1204,9 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     if (len <= ceiling) {
         return 0;
     }
-    ap_log_rerror(APLOG_MARK, sh_warn_level(), 0, r,
+    level = sh_log_level(SH_REFUSED_ENV_OVERSIZE, APLOG_WARNING);
+    sh_report_refused(r, SH_REFUSED_ENV_OVERSIZE);
+    ap_log_rerror(APLOG_MARK, level, 0, r,
                   "%s would be %" APR_SIZE_T_FMT " bytes, more than "
                   "SecureHeadersEnvMaxSize (%" APR_SIZE_T_FMT "): refusing "
                   "the request (SecureHeadersEnvOversize Reject)",
@@ -1276,6 +1270,9 @@ static int sh_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     sh_proxy_module = ap_find_linked_module("mod_proxy.c");
+    if (sh_status_post_config(pconf, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return sh_upstream_post_config(pconf, s);
 }
 
@@ -1314,6 +1311,7 @@ static void sh_register_hooks(apr_pool_t *p)
      * the headers runs before the "!~" ones are replaced. */
     APR_OPTIONAL_HOOK(proxy, fixups, sh_proxy_fixup, NULL, NULL,
                       APR_HOOK_REALLY_LAST);
+    sh_status_register_hooks(p);
 }
 
 static const command_rec sh_cmds[] = {

@@ -112,8 +112,4 @@ const char *sh_load_key_file(cmd_parms *cmd, const char *keyid,
 /* Whether s is one IPv4 or IPv6 address, written out. */
 int sh_is_ip_literal(const char *s);
 
-/* Rate limit shared by the warnings an attacker could provoke: at most
- * one a second per process gets APLOG_WARNING, the rest APLOG_DEBUG. */
-int sh_warn_level(void);
-
 #endif /* SH_MODULE_H */

@@ -36,7 +36,7 @@ function pairsOf(list) {
 
 /** Names of the module's refusals logged since `offset` of the error log. */
 function refusalsSince(ap, offset) {
-  const re = /\[secure_headers:info\] .*refused request with client-supplied header "([^"]*)"/;
+  const re = /\[secure_headers:(?:warn|info)\] .*refused request with client-supplied header "([^"]*)"/;
   return ap.errorLog().slice(offset).split('\n').map((l) => re.exec(l)).filter(Boolean).map((m) => m[1]);
 }
 
