@@ -416,3 +416,194 @@ describe('without mod_status: nothing counted, nothing shown, the note still set
     assert.doesNotMatch(readOr(path.join(ap.dir, 'error_log')), /server-status counters/);
   });
 });
+
+// ---------------------------------------------------------------------------
+// Restarts and load, on one server that is its own edge and inner server.
+
+const READY = /resuming normal operations/g;
+const readyCount = (ap) => (ap.errorLog().match(READY) || []).length;
+
+function apacheEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('APACHE_')) env[k] = v;
+  env.LANG = 'C';
+  env.LC_ALL = 'C';
+  return env;
+}
+
+async function waitFor(what, cond, ms = 15000) {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await h.sleep(50);
+  }
+}
+
+// apache2 -k restart (SIGHUP): the parent stays, children and configuration
+// are new; waits for "resuming normal operations".
+async function hardRestart(ap) {
+  const before = readyCount(ap);
+  const out = require('node:child_process').spawnSync(h.APACHE_BIN, ['-k', 'restart', '-f', ap.confPath],
+    { env: apacheEnv(), encoding: 'utf8', timeout: 20000 });
+  assert.equal(out.status, 0, out.stderr);
+  await waitFor('the restart', () => readyCount(ap) > before);
+  await waitFor('a listener', async () => (await h.request(ap.port, { path: '/static.txt' }).catch(() => null)) !== null);
+}
+
+// The same configuration (same ports, same keys) started again after a
+// stop: a new process, a new replay cache.
+async function startAgain(ap) {
+  const fd = fs.openSync(path.join(ap.dir, 'stderr2'), 'a');
+  const child = spawn(h.APACHE_BIN, ['-f', ap.confPath, '-DFOREGROUND'],
+    { env: apacheEnv(), stdio: ['ignore', fd, fd], detached: true });
+  fs.closeSync(fd);
+  child.unref();
+  const exited = new Promise((r) => child.once('exit', r));
+  await waitFor('the second start', async () => (await h.request(ap.port, { path: '/static.txt' }).catch(() => null)) !== null);
+  return {
+    async stop() {
+      try { process.kill(child.pid, 'SIGTERM'); } catch (_) { /* gone */ }
+      await Promise.race([exited, h.sleep(5000)]);
+      try { process.kill(-child.pid, 'SIGKILL'); } catch (_) { /* gone */ }
+    },
+  };
+}
+
+describe('counters under load (mpm_event, 2 processes x 25 threads), across graceful and full restarts', NEED, () => {
+  let be; let ap;
+  before(async () => {
+    be = await h.startBackend();
+    ap = await h.startApache({
+      modules: ['status'],
+      vars: { BE: be.url },
+      body: `
+StartServers 2
+ServerLimit 4
+ThreadsPerChild 25
+MaxRequestWorkers 100
+MinSpareThreads 50
+MaxSpareThreads 100
+<Location /server-status>
+  SetHandler server-status
+</Location>
+ProxyPass /app/ \${BE}/app/
+`,
+    });
+  });
+  after(async () => {
+    if (ap) await ap.stop();
+    if (be) await be.close();
+  });
+
+  // n requests, `concurrency` at a time, each on its own connection (so
+  // that both processes take some); returns the statuses.
+  async function load(n, concurrency, opts) {
+    const statuses = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        const r = await h.request(ap.port, opts(i));
+        statuses.push(r.status);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return statuses;
+  }
+
+  test('2,000 proxied and 500 forged requests, 50 at a time: each counter equals the requests sent', async () => {
+    const ok = await load(2000, 50, (i) => ({ path: `/app/${i}` }));
+    assert.equal(ok.filter((s) => s === 200).length, 2000);
+    const bad = await load(500, 50, (i) => ({ path: `/app/f${i}`, headers: { '!~Passenger-Proto': 'https' } }));
+    assert.equal(bad.filter((s) => s === 400).length, 500);
+    const pids = new Set([...ap.accessLog().matchAll(/pid=(\d+)/g)].map((m) => m[1]));
+    assert.ok(pids.size >= 2, `served by ${pids.size} process(es)`);
+    const c = await counters(ap.port);
+    assert.equal(c.SecureHeadersAdded, 2000);
+    assert.equal(c.SecureHeadersRefusedForged, 500);
+  });
+
+  test('graceful restart (apachectl graceful): the counts are kept and go on', async () => {
+    await ap.reload();
+    let c = await counters(ap.port);
+    assert.equal(c.SecureHeadersAdded, 2000);
+    assert.equal(c.SecureHeadersRefusedForged, 500);
+    await load(100, 10, (i) => ({ path: `/app/g${i}` }));
+    c = await counters(ap.port);
+    assert.equal(c.SecureHeadersAdded, 2100);
+  });
+
+  test('full restart (apachectl restart): the counts start again from zero, as mod_status\' own', async () => {
+    await hardRestart(ap);
+    let c = await counters(ap.port);
+    assert.equal(c.SecureHeadersAdded, 0);
+    assert.equal(c.SecureHeadersRefusedForged, 0);
+    await load(10, 5, (i) => ({ path: `/app/r${i}` }));
+    c = await counters(ap.port);
+    assert.equal(c.SecureHeadersAdded, 10);
+  });
+});
+
+describe('a captured signed request replayed after graceful, restart and stop/start: refused and counted', NEED, () => {
+  let be; let ap; let tap; let INNER; let OTHER; let again;
+
+  async function capture(p) {
+    const n = tap.seen.length;
+    const r = await h.request(ap.port, { path: `/tap/${p}`, headers: { Host: `127.0.0.1:${INNER}` } });
+    assert.equal(r.status, 200, r.body);
+    return tap.seen[n].bytes.toString('latin1');
+  }
+
+  before(async () => {
+    be = await h.startBackend();
+    INNER = await h.freePort();
+    OTHER = await h.freePort();
+    tap = await startTap(INNER);
+    ap = await h.startApache({
+      modules: ['status'],
+      vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file },
+      body: config(),
+    });
+  });
+  after(async () => {
+    if (again) await again.stop();
+    if (ap) await ap.stop();
+    if (tap) await tap.close();
+    if (be) await be.close();
+  });
+
+  test('graceful: the replay cache is kept; the replay is refused as seen', async () => {
+    const bytes = await capture('g');
+    await ap.reload();
+    const reply = await h.raw(INNER, bytes, { end: true });
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.match(ap.errorLog(), /was refused: it was seen before: a replay/);
+    assert.equal((await counters(ap.port)).SecureHeadersRefusedReplay, 1);
+  });
+
+  test('restart (SIGHUP): refused; counted from zero again', async () => {
+    const bytes = await capture('r');
+    await nextSecond();
+    await hardRestart(ap);
+    const reply = await h.raw(INNER, bytes, { end: true });
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.equal((await counters(ap.port)).SecureHeadersRefusedReplay, 1);
+  });
+
+  test('stop, then start: the new cache has not seen it, and refuses what was made before it', async () => {
+    const bytes = await capture('s');
+    // The cache's creation is in whole seconds: stop in a later second.
+    await nextSecond();
+    await ap.stop();
+    again = await startAgain(ap);
+    const mark = ap.errorLog().length;
+    const reply = await h.raw(INNER, bytes, { end: true });
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.match(ap.errorLog().slice(mark), /\[secure_headers:warn\] .*its signature by key 'edge-key' was refused: it was created before this server's replay cache \(a restart\)/);
+    const c = await counters(ap.port);
+    assert.equal(c.SecureHeadersRefusedReplay, 1);
+    // New requests pass.
+    await capture('t');
+    assert.equal((await counters(ap.port)).SecureHeadersUpstreamAcceptedKey, 1);
+  });
+});
