@@ -1052,7 +1052,8 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         }
         if (!sh_request_components(r, out, url, h2, req)) {
             sh_fail_closed(r, out, "cannot sign: the backend URL is not "
-                           "understood");
+                           "understood, or the method, Host or path to "
+                           "send holds a line break");
             return;
         }
         if (self && !sh_send_self_proof(r, out, url, req, &sent, lifetime,

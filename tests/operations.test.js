@@ -24,7 +24,7 @@ fs.chmodSync(keyDir, 0o755);
 process.on('exit', () => fs.rmSync(keyDir, { recursive: true, force: true }));
 const KEYS = sig.keyFiles(fs.mkdtempSync(path.join(keyDir, 'k')));
 
-const NEED = h.needFor({ modules: ['status'] });
+const NEED = h.needFor({ modules: ['status', 'headers'] });
 
 function readOr(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch (_) { return ''; }
@@ -123,6 +123,13 @@ Listen 127.0.0.1:\${OTHER}
     SecureHeadersSignKey ec-key ecdsa-p256-sha256 \${EC}
     ProxyPass \${BE}/ec/
   </Location>
+  # A configuration that breaks the Host header: nothing can be signed.
+  <Location /fc/>
+    ProxyPreserveHost On
+    RequestHeader set Host "expr=%{unescape:bad%0d%0ahost}"
+    SecureHeadersSignKey edge-key hmac-sha256 \${HMAC}
+    ProxyPass \${BE}/fc/
+  </Location>
   <Location /tap/>
     SetEnv proxy-nokeepalive 1
     SecureHeadersSignKey edge-key hmac-sha256 \${HMAC}
@@ -181,7 +188,7 @@ describe('refusals at the default LogLevel, the request note, server-status', NE
     OTHER = await h.freePort();
     tap = await startTap(INNER);
     ap = await h.startApache({
-      modules: ['status'],
+      modules: ['status', 'headers'],
       vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file },
       body: config(),
     });
@@ -353,6 +360,20 @@ describe('refusals at the default LogLevel, the request note, server-status', NE
     assert.equal(x.note, 'refused:self-proof');
     add('SecureHeadersRefusedSelfProof');
     assert.equal(warnLines(ap, mark, /"!~Secure-Headers-Self"/).length, 1, ap.errorLog().slice(mark));
+  });
+
+  test('a signature that cannot be made: sent without secure headers, "fail-closed", an error line', async () => {
+    await nextSecond();
+    const mark = ap.errorLog().length;
+    const n = be.requests.length;
+    const x = await noted(ap.port, { path: '/fc/x' });
+    add('SecureHeadersFailClosed');
+    assert.equal(x.note, 'fail-closed');
+    // The backend (if it could read the request at all) got no secure header.
+    for (const echo of be.requests.slice(n)) assert.deepEqual(h.secureHeaders(echo), []);
+    assert.equal(ap.errorLog().slice(mark).split('\n').filter((l) =>
+      /\[secure_headers:error\] .*cannot sign: .*: sending the request without secure headers/.test(l)).length, 1,
+    ap.errorLog().slice(mark));
   });
 
   test('an ErrorDocument after a refusal keeps the note', async () => {
@@ -560,7 +581,7 @@ describe('a captured signed request replayed after graceful, restart and stop/st
     OTHER = await h.freePort();
     tap = await startTap(INNER);
     ap = await h.startApache({
-      modules: ['status'],
+      modules: ['status', 'headers'],
       vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file },
       body: config(),
     });
