@@ -96,6 +96,8 @@ Listen 127.0.0.1:\${OTHER}
     SetHandler server-status
   </Location>
   ProxyPass /app/ \${BE}/app/
+  # To another virtual host of this server: the self proof.
+  ProxyPass /self/ http://127.0.0.1:\${INNER}/
   <Location /off/>
     SecureHeaders Off
     ProxyPass \${BE}/off/
@@ -343,6 +345,15 @@ describe('refusals at the default LogLevel, the request note, server-status', NE
     add('SecureHeadersRefusedUpstreamValues');
     assert.equal(warnLines(ap, mark, /refused request from upstream server 127\.0\.0\.1 \(address\): !~Passenger-Proto is not "https"/).length, 1,
       ap.errorLog().slice(mark));
+  });
+
+  test('to itself (self proof): "added" at the edge, "trusted:self,passed" at the inner virtual host', async () => {
+    const mark = readOr(noteLog()).length;
+    const r = await h.request(ap.port, { path: '/self/q' });
+    assert.equal(r.status, 200, r.body);
+    add('SecureHeadersAdded'); add('SecureHeadersUpstreamAcceptedSelf'); add('SecureHeadersPassed');
+    const lines = await linesSince(noteLog(), mark, 2);
+    assert.deepEqual(lines.sort(), ['200 /q trusted:self,passed', '200 /self/q added']);
   });
 
   test('trusted by address: "trusted:address,passed"', async () => {
