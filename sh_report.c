@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: the request note, the refusal bookkeeping and the
  * rate limit of what a client can make the module log (sh_report.h,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: counters since the server started, in mod_status'
  * server-status page (sh_status.h, docs/operations.md).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: what the module tells the operator about a request:
  * the request note "secure-headers" (LogFormat %{secure-headers}n), the
