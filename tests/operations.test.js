@@ -460,6 +460,8 @@ function apacheEnv() {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('APACHE_')) env[k] = v;
   env.LANG = 'C';
   env.LC_ALL = 'C';
+  // make test-asan: the sanitizer runtime, as tests/lib/harness.js loads it.
+  if (process.env.SHTEST_APACHE_PRELOAD) env.LD_PRELOAD = process.env.SHTEST_APACHE_PRELOAD;
   return env;
 }
 
