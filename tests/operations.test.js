@@ -509,7 +509,7 @@ describe('counters under load (mpm_event, 2 processes x 25 threads), across grac
     be = await h.startBackend();
     ap = await h.startApache({
       modules: ['status'],
-      vars: { BE: be.url },
+      vars: { BE: be.url, HMAC: KEYS.hmac.file },
       body: `
 StartServers 2
 ServerLimit 4
@@ -521,6 +521,9 @@ MaxSpareThreads 100
   SetHandler server-status
 </Location>
 ProxyPass /app/ \${BE}/app/
+<Location /app/s/>
+  SecureHeadersSignKey edge-key hmac-sha256 \${HMAC}
+</Location>
 `,
     });
   });
@@ -545,8 +548,9 @@ ProxyPass /app/ \${BE}/app/
     return statuses;
   }
 
-  test('2,000 proxied and 500 forged requests, 50 at a time: each counter equals the requests sent', async () => {
-    const ok = await load(2000, 50, (i) => ({ path: `/app/${i}` }));
+  test('2,000 proxied (1,000 signed) and 500 forged requests, 50 at a time: each counter equals the requests sent', async () => {
+    // Every other one signed.
+    const ok = await load(2000, 50, (i) => ({ path: i % 2 ? `/app/s/${i}` : `/app/${i}` }));
     assert.equal(ok.filter((s) => s === 200).length, 2000);
     const bad = await load(500, 50, (i) => ({ path: `/app/f${i}`, headers: { '!~Passenger-Proto': 'https' } }));
     assert.equal(bad.filter((s) => s === 400).length, 500);
@@ -554,6 +558,7 @@ ProxyPass /app/ \${BE}/app/
     assert.ok(pids.size >= 2, `served by ${pids.size} process(es)`);
     const c = await counters(ap.port);
     assert.equal(c.SecureHeadersAdded, 2000);
+    assert.equal(c.SecureHeadersSignedHmacSha256, 1000);
     assert.equal(c.SecureHeadersRefusedForged, 500);
   });
 
