@@ -135,7 +135,15 @@ void sh_report_sent(request_rec *r, int passed, const sh_key *key,
                               + (key->alg - SH_ALG_HMAC_SHA256)));
     }
     if (trusted == NULL && !omitted && key == NULL) {
-        sh_note_set(r, note);
+        /* Nothing set a note before (no upstream, no redirect): an add
+         * skips apr_table_setn's search of the table. A retried attempt
+         * adds an equal one, and the log reads the first. */
+        if (r->prev == NULL) {
+            apr_table_addn(r->notes, SH_NOTE, note);
+        }
+        else {
+            sh_note_set(r, note);
+        }
         return;
     }
     sh_note_set(r, apr_pstrcat(r->pool, trusted ? trusted : "",
