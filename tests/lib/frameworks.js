@@ -41,9 +41,9 @@ function run(cmd, args, cwd) {
 
 /**
  * npm pack node/ and npm install the tarball into a scratch app; the
- * frameworks resolve from tests/frameworks/node_modules, which the scratch
- * directory links as its parent node_modules. Readable by everyone
- * (Passenger runs apps as nobody).
+ * frameworks resolve from a copy of tests/frameworks/node_modules, the
+ * scratch directory's parent node_modules. Readable by everyone, wherever
+ * the checkout is (Passenger runs apps as nobody).
  */
 function scratch() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `psh-scratch-${process.pid}-`));
@@ -54,7 +54,10 @@ function scratch() {
   fs.mkdirSync(appDir);
   for (const f of fs.readdirSync(path.join(FW_DIR, 'app'))) fs.copyFileSync(path.join(FW_DIR, 'app', f), path.join(appDir, f));
   fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'scratch-app', version: '1.0.0', private: true }));
-  fs.symlinkSync(path.join(FW_DIR, 'node_modules'), path.join(dir, 'node_modules'));
+  // A copy, not a link: the checkout may be readable by its owner only
+  // (cloned under /root, or into a mktemp -d), and Passenger's app runs as
+  // nobody. cp -a keeps node_modules/.bin's relative links.
+  run('cp', ['-a', path.join(FW_DIR, 'node_modules'), path.join(dir, 'node_modules')], dir);
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-save', tarball], appDir);
   run('chmod', ['-R', 'a+rX', dir], dir);
   return { dir, appDir, tarball, packed: packed[0], bin: path.join(FW_DIR, 'node_modules', '.bin') };
