@@ -2,17 +2,14 @@
 /* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: the request note, the refusal bookkeeping and the
- * rate limit of what a client can make the module log (sh_report.h,
- * docs/operations.md).
+ * counters each refusal adds to (sh_report.h, docs/operations.md).
  */
 #include "httpd.h"
 #include "http_log.h"
-#include "apr_atomic.h"
-#include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_time.h"
 
-#include "sh_module.h"
+#include "sh_inbound.h"
 #include "sh_report.h"
 
 static const char *const sh_refusal_tokens[SH_REFUSED_KINDS] = {
@@ -27,23 +24,6 @@ static const char *const sh_refusal_tokens[SH_REFUSED_KINDS] = {
     "refused:replay",
     "refused:store",
 };
-
-/* The second (since the epoch, truncated to 32 bits) each class last
- * logged at its own level, in this process. A compare-and-swap hands the
- * slot to one thread only, so mpm_event's threads do not each take it. */
-static apr_uint32_t sh_last_logged[SH_LOG_CLASSES];
-
-int sh_log_level(int cls, int level)
-{
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t last = apr_atomic_read32(&sh_last_logged[cls]);
-
-    if (last != now
-        && apr_atomic_cas32(&sh_last_logged[cls], now, last) == last) {
-        return level;
-    }
-    return APLOG_INFO;
-}
 
 const char *sh_refusal_token(sh_refusal why)
 {
@@ -88,7 +68,7 @@ void sh_report_refused(request_rec *r, sh_refusal why)
  * server this one believes; NULL otherwise. */
 static const char *sh_trusted_token(request_rec *r)
 {
-    const sh_upstream_sent *up = sh_upstream_values_of(r);
+    const sh_received *up = sh_inbound_received_of(r);
 
     if (up == NULL) {
         return NULL;

@@ -117,12 +117,15 @@ static apr_status_t sh_status_create(server_rec *s, sh_status_state **out)
  * segment is made the first time mod_status is there and kept from then
  * on, so loading mod_status in a graceful restart starts counting then.
  */
-int sh_status_post_config(apr_pool_t *pconf, server_rec *s)
+static int sh_status_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp, server_rec *s)
 {
     sh_status_state *st = NULL;
     apr_status_t rv;
 
     (void)pconf;
+    (void)plog;
+    (void)ptemp;
     sh_counters = NULL;
     if (ap_find_linked_module("mod_status.c") == NULL) {
         return OK;
@@ -190,6 +193,8 @@ static int sh_status_hook(request_rec *r, int flags)
 void sh_status_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* Any order: nothing else reads the counters at start-up. */
+    ap_hook_post_config(sh_status_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_mpm(sh_status_pre_mpm, NULL, NULL, APR_HOOK_MIDDLE);
     /* An optional hook: registered whether or not mod_status is loaded,
      * before or after this module; it is only ever run by mod_status. */

@@ -1129,7 +1129,7 @@ async function runWrkSign() {
 function moduleVersion() {
   if (process.env.BENCH_SO) return '';
   const head = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO });
-  const dirty = run('git', ['status', '--porcelain', '--', 'mod_secure_headers.c', 'sh_core.c', 'sh_sig.c', 'sh_upstream.c', 'sh_report.c', 'sh_status.c', 'include'], { cwd: REPO });
+  const dirty = run('git', ['status', '--porcelain', '--', ':(glob)*.c', 'include', 'Makefile.apxs', 'units.mk'], { cwd: REPO });
   if (head.status !== 0) return '';
   return `, built from ${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes to its sources' : ''}`;
 }

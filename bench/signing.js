@@ -158,7 +158,7 @@ function profile(w, wm, { moduleObj, firstOverModule }) {
   const name = namer(w);
   const p = { total: firstOverModule };
   p.hooks = hooks(w) - hooks(wm);
-  p.nonce = d(M('sh_nonce'));
+  p.nonce = d(M('sh_nonce_new'));
   p.sigSign = d(M('sh_sig_sign'));
   p.keySign = d(M('sh_key_sign'));
   p.base64 = edgeD(M('sh_sig_sign'), M('sh_base64_encode'));
@@ -225,16 +225,13 @@ const hmacBlocks = (len) => Math.ceil((len + 9) / 64) + 1;
 
 // ------------------------------------------------------------ native
 
-/** Builds bench/sign_bench.c against the sources of the checkout. */
+/** Builds bench/sign_bench.c against the sources of the checkout, with the
+ * unit line of units.mk (`make -f Makefile.apxs sign-bench-bin`). */
 function buildSignBench(repo, out, run) {
-  const pc = run('pkg-config', ['--cflags', '--libs', 'apr-1', 'apr-util-1']);
-  if (pc.status !== 0) throw new Error(`pkg-config apr-1 apr-util-1: ${pc.stderr}`);
-  const flags = pc.stdout.trim().split(/\s+/).filter(Boolean);
-  const args = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-Iinclude', ...flags.filter((f) => !f.startsWith('-l')),
-    'bench/sign_bench.c', 'sh_sig.c', 'sh_core.c', ...flags.filter((f) => f.startsWith('-l')), '-lcrypto', '-o', out];
-  const r = run(process.env.CC || 'cc', args, { cwd: repo });
-  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stderr}`);
-  return `cc ${args.join(' ')}`;
+  const args = ['-s', '-f', 'Makefile.apxs', 'sign-bench-bin', `SIGN_BENCH_BIN=${out}`];
+  const r = run(process.env.MAKE || 'make', args, { cwd: repo });
+  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stdout || ''}${r.stderr}`);
+  return `make ${args.join(' ')}`;
 }
 
 function parseSignBench(text) {
@@ -457,7 +454,7 @@ function reportSection(ctx) {
       p('| where | Ir / request |');
       p('|---|---:|');
       p(`| **the module's hooks, signed minus unsigned** | **${fmt(pr.hooks)}** |`);
-      p(`| - nonce (sh_nonce: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
+      p(`| - nonce (sh_nonce_new: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
       p(`| - the signature (sh_key_sign, inclusive) | ${fmt(pr.keySign)} |`);
       if (s.alg === 'hmac') {
         p(`| -- of which SHA-256 compression (libcrypto's block function, from SHA256_Update/SHA256_Final) | ${fmt(pr.sha256Blocks)} |`);

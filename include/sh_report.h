@@ -3,14 +3,15 @@
 /*
  * mod_secure_headers: what the module tells the operator about a request:
  * the request note "secure-headers" (LogFormat %{secure-headers}n), the
- * counters (sh_status.h) and the rate limit of the warnings a client can
- * provoke. The vocabulary is in docs/operations.md.
+ * counters (sh_status.h), and the kinds of line the rate limit of
+ * sh_log.h keeps apart. The vocabulary is in docs/operations.md.
  */
 #ifndef SH_REPORT_H
 #define SH_REPORT_H
 
 #include "httpd.h"
-#include "sh_sig.h"
+#include "sh_keys.h"
+#include "sh_log.h"
 #include "sh_status.h"
 
 /* The note's name in r->notes. */
@@ -37,16 +38,8 @@ typedef enum {
 #define SH_LOG_ENV_OMITTED  (SH_REFUSED_KINDS)
 #define SH_LOG_FAIL_CLOSED  (SH_REFUSED_KINDS + 1)
 #define SH_LOG_CLASSES      (SH_REFUSED_KINDS + 2)
-
-/*
- * The level to log a line of class "cls" at: "level" for the first line of
- * that class in a second in this process, APLOG_INFO for the rest, so the
- * default LogLevel (warn) shows each kind at most once a second per child
- * and "LogLevel secure_headers:info" shows all. Call it once, into a local:
- * httpd's ap_log_rerror macro evaluates its level argument twice, and a
- * second call would find the slot taken.
- */
-int sh_log_level(int cls, int level);
+_Static_assert(SH_LOG_CLASSES <= SH_LOG_KINDS_MAX,
+               "more kinds of log line than sh_log.c keeps apart");
 
 /* Appends a token to the note (joined with ","), on r and on the requests
  * it was internally redirected from, which the access log may read. */

@@ -55,10 +55,9 @@ static APR_INLINE void sh_count(sh_counter c)
     }
 }
 
-/* Start-up (post_config): the shared memory, kept across graceful
- * restarts in the process pool; hooks: the status page and the reset on
- * a full start or restart (pre_mpm, as mod_status' own figures). */
-int sh_status_post_config(apr_pool_t *pconf, server_rec *s);
+/* Hooks: the shared memory at start-up (post_config, kept across graceful
+ * restarts in the process pool), its reset on a full start or restart
+ * (pre_mpm, as mod_status' own figures) and the status page. */
 void sh_status_register_hooks(apr_pool_t *p);
 
 #endif /* SH_STATUS_H */

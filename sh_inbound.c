@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
- * mod_secure_headers: judging incoming requests.
+ * mod_secure_headers: the inbound side, judging what arrives.
  *
  * A request that carries a "!~" header, or a secure-headers member in
  * Signature or Signature-Input, is refused with 400 unless it comes from a
@@ -16,17 +18,15 @@
  * the request, so that nothing else acts on them and the proxy hook either
  * passes them on or sends this server's own (SecureHeadersUpstreamValues).
  * Every signature accepted here is remembered until it expires, in a cache
- * that all the server's processes share, so none can be replayed.
+ * that all the server's processes share, so none can be replayed
+ * (docs/replay.md, docs/chaining.md).
  */
-#include <arpa/inet.h>
-
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "ap_listen.h"
 #include "util_mutex.h"
 #include "apr_strings.h"
 #include "apr_shm.h"
@@ -36,7 +36,14 @@
 #include "mod_ssl.h"
 
 #include "mod_secure_headers.h"
-#include "sh_module.h"
+#include "sh_config.h"
+#include "sh_headers.h"
+#include "sh_inbound.h"
+#include "sh_log.h"
+#include "sh_nonce.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 #include "sh_report.h"
 
 #define SH_REPLAY_MUTEX "secure-headers-replay"
@@ -44,6 +51,9 @@
 /* The layout's name: a module whose state differs finds none of an older
  * one's across a graceful restart, and makes its own. */
 #define SH_STATE_KEY "mod_secure_headers-state-2"
+
+/* How far a signer's clock may be ahead of or behind ours. */
+#define SH_CLOCK_SKEW 5
 
 /* What must outlive a graceful restart, kept in the process pool: the
  * instance secret (requests to itself that are in flight when the
@@ -62,136 +72,21 @@ typedef struct {
 
 static sh_lasting_state *sh_state;
 static const sh_key *sh_self_key;
-static apr_port_t *sh_ports;
-static int sh_nports;
 
 APLOG_USE_MODULE(secure_headers);
 
 APR_DECLARE_OPTIONAL_FN(int, ssl_is_https, (conn_rec *));
 
-/* --- configuration ----------------------------------------------------- */
-
-void *sh_create_srv_conf(apr_pool_t *p, server_rec *s)
-{
-    sh_srv_conf *conf = apr_pcalloc(p, sizeof(*conf));
-
-    (void)s;
-    conf->upstreams = apr_array_make(p, 0, sizeof(sh_upstream));
-    conf->upstream_keys = apr_hash_make(p);
-    return conf;
-}
-
-void *sh_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
-{
-    const sh_srv_conf *base = basev;
-    const sh_srv_conf *add = addv;
-    sh_srv_conf *conf = apr_pcalloc(p, sizeof(*conf));
-
-    conf->upstreams = apr_array_append(p, base->upstreams, add->upstreams);
-    conf->upstream_keys = apr_hash_overlay(p, add->upstream_keys,
-                                           base->upstream_keys);
-    return conf;
-}
-
-const char *sh_add_upstream(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    sh_srv_conf *conf = ap_get_module_config(cmd->server->module_config,
-                                             &secure_headers_module);
-    sh_upstream *up = apr_array_push(conf->upstreams);
-    char *addr, *mask;
-    apr_status_t rv;
-    char errbuf[120];
-
-    (void)dconf;
-    up->text = apr_pstrdup(cmd->pool, arg);
-    up->subnet = NULL;
-    up->keyid = NULL;
-    if (!strncmp(arg, "key=", 4)) {
-        const char *err = sh_keyid_check(arg + 4);
-
-        if (err) {
-            return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name,
-                                arg, err);
-        }
-        up->keyid = up->text + 4;
-        return NULL;
-    }
-    addr = apr_pstrdup(cmd->temp_pool, arg);
-    mask = strchr(addr, '/');
-    if (mask) {
-        *mask++ = '\0';
-    }
-    /* apr_ipsubnet_create takes "10.1" for 10.1.0.0/16; a name that is
-     * meant to be one address must not quietly become a block. */
-    if (!sh_is_ip_literal(addr)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither an IPv4 or IPv6 "
-                            "address, nor a CIDR block (address/bits), nor "
-                            "key=ID", cmd->cmd->name, arg);
-    }
-    rv = apr_ipsubnet_create(&up->subnet, addr, mask, cmd->pool);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid address "
-                            "block: %s", cmd->cmd->name, arg,
-                            apr_strerror(rv, errbuf, sizeof(errbuf)));
-    }
-    return NULL;
-}
-
-const char *sh_set_upstream_key(cmd_parms *cmd, void *dconf,
-                                const char *keyid, const char *alg,
-                                const char *file)
-{
-    sh_srv_conf *conf = ap_get_module_config(cmd->server->module_config,
-                                             &secure_headers_module);
-    const sh_key *key;
-    const char *err;
-
-    (void)dconf;
-    err = sh_load_key_file(cmd, keyid, alg, file, 0, &key);
-    if (err) {
-        return err;
-    }
-    apr_hash_set(conf->upstream_keys, key->keyid, APR_HASH_KEY_STRING, key);
-    return NULL;
-}
-
-/* Every key=ID must name a key this virtual host knows; checked once the
- * whole configuration is read, so that the order of the lines is free. */
-int sh_check_upstream_config(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp, server_rec *s)
-{
-    (void)pconf;
-    (void)plog;
-    for (; s; s = s->next) {
-        const sh_srv_conf *conf = ap_get_module_config(s->module_config,
-                                                       &secure_headers_module);
-        const sh_upstream *up = (const sh_upstream *)conf->upstreams->elts;
-        int i;
-
-        for (i = 0; i < conf->upstreams->nelts; i++) {
-            if (up[i].keyid && !apr_hash_get(conf->upstream_keys, up[i].keyid,
-                                             APR_HASH_KEY_STRING)) {
-                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                             "SecureHeadersUpstream: key id '%s' (in %s:%d) "
-                             "is not defined by SecureHeadersUpstreamKey",
-                             up[i].keyid, s->defn_name ? s->defn_name
-                             : "the server configuration", s->defn_line_number);
-                (void)ptemp;
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-    }
-    return OK;
-}
-
 /* --- start-up ---------------------------------------------------------- */
 
-void sh_upstream_pre_config(apr_pool_t *pconf)
+static int sh_inbound_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp)
 {
+    (void)plog;
+    (void)ptemp;
     ap_mutex_register(pconf, SH_REPLAY_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
     sh_self_key = NULL;
-    sh_ports = NULL;
-    sh_nports = 0;
+    return OK;
 }
 
 static apr_status_t sh_create_lasting_state(server_rec *s,
@@ -201,7 +96,7 @@ static apr_status_t sh_create_lasting_state(server_rec *s,
     sh_lasting_state *st = apr_pcalloc(pp, sizeof(*st));
     apr_status_t rv;
 
-    if (!sh_random_bytes(st->secret, sizeof(st->secret))) {
+    if (!sh_nonce_random_bytes(st->secret, sizeof(st->secret))) {
         return APR_EGENERAL;
     }
     rv = apr_shm_create(&st->shm, sh_replay_size(SH_REPLAY_BUCKETS), NULL, pp);
@@ -220,13 +115,16 @@ static apr_status_t sh_create_lasting_state(server_rec *s,
     return APR_SUCCESS;
 }
 
-int sh_upstream_post_config(apr_pool_t *pconf, server_rec *s)
+static int sh_inbound_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp, server_rec *s)
 {
     sh_lasting_state *st = NULL;
     sh_key *key;
     const char *err;
     apr_status_t rv;
 
+    (void)plog;
+    (void)ptemp;
     apr_pool_userdata_get((void **)&st, SH_STATE_KEY, s->process->pool);
     if (st == NULL && (rv = sh_create_lasting_state(s, &st)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "mod_secure_headers: "
@@ -235,7 +133,7 @@ int sh_upstream_post_config(apr_pool_t *pconf, server_rec *s)
     }
     sh_state = st;
     err = sh_key_from_bytes(pconf, apr_pstrcat(pconf, "instance-",
-                            sh_fingerprint(pconf, st->secret,
+                            sh_key_fingerprint(pconf, st->secret,
                                            sizeof(st->secret)), NULL),
                             SH_ALG_HMAC_SHA256, st->secret,
                             sizeof(st->secret), 1, &key);
@@ -248,31 +146,7 @@ int sh_upstream_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-/* The ports this server listens on: a backend URL on one of them may be
- * this very server. */
-static void sh_collect_ports(apr_pool_t *p)
-{
-    ap_listen_rec *lr;
-    int n = 0;
-
-    for (lr = ap_listeners; lr; lr = lr->next) {
-        n++;
-    }
-    sh_ports = apr_palloc(p, (n ? n : 1) * sizeof(*sh_ports));
-    sh_nports = 0;
-    for (lr = ap_listeners; lr; lr = lr->next) {
-        apr_port_t port = lr->bind_addr->port;
-        int i;
-
-        for (i = 0; i < sh_nports && sh_ports[i] != port; i++) {
-        }
-        if (i == sh_nports) {
-            sh_ports[sh_nports++] = port;
-        }
-    }
-}
-
-void sh_upstream_child_init(apr_pool_t *p, server_rec *s)
+static void sh_inbound_child_init(apr_pool_t *p, server_rec *s)
 {
     if (sh_state && sh_state->mutex) {
         apr_status_t rv = apr_global_mutex_child_init(
@@ -283,46 +157,19 @@ void sh_upstream_child_init(apr_pool_t *p, server_rec *s)
                          "cannot attach to the replay cache's lock");
         }
     }
-    /* A forked child must not hand out nonces its parent drew. */
-    sh_nonce_forget();
-    sh_collect_ports(p);
 }
 
-const sh_key *sh_instance_key(void)
+const sh_key *sh_inbound_self_key(void)
 {
     return sh_self_key;
 }
 
-int sh_port_is_ours(apr_port_t port)
-{
-    int i;
-
-    for (i = 0; i < sh_nports; i++) {
-        if (sh_ports[i] == port) {
-            return port != 0;
-        }
-    }
-    return 0;
-}
-
 /* --- what the request carries ------------------------------------------ */
 
-/* All field lines of a header, joined with ", " as RFC 9110 combines
- * them (httpd already merges most; h2 and trailers may not). */
-static const char *sh_field_value(request_rec *r, const char *name)
+/* All field lines of one of the request's headers, joined. */
+static const char *sh_request_field(request_rec *r, const char *name)
 {
-    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *value = NULL;
-    int i;
-
-    for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && !strcasecmp(e[i].key, name)) {
-            value = value ? apr_pstrcat(r->pool, value, ", ", e[i].val, NULL)
-                          : e[i].val;
-        }
-    }
-    return value;
+    return sh_headers_field_value(r->pool, r->headers_in, name);
 }
 
 typedef struct {
@@ -367,8 +214,8 @@ static void sh_parse_signature(request_rec *r, const char *input,
 
 static void sh_find_signature(request_rec *r, sh_signature *out)
 {
-    const char *input = sh_field_value(r, "Signature-Input");
-    const char *sig = sh_field_value(r, "Signature");
+    const char *input = sh_request_field(r, "Signature-Input");
+    const char *sig = sh_request_field(r, "Signature");
 
     out->present = (input && sh_sf_dict_may_have(input, SH_SIG_LABEL))
                    || (sig && sh_sf_dict_may_have(sig, SH_SIG_LABEL));
@@ -426,8 +273,8 @@ static const char *sh_received_component(request_rec *r, const char *name)
         if (host == NULL) {
             host = r->hostname;
         }
-        return host ? sh_authority_normalize(r->pool, host,
-                                             sh_connection_is_tls(r->connection))
+        return host ? sh_sig_authority_normalize(
+                          r->pool, host, sh_connection_is_tls(r->connection))
                     : NULL;
     }
     if (!strcmp(name, "@path") || !strcmp(name, "@query")) {
@@ -493,20 +340,19 @@ static int sh_input_covers(const sh_sig_input *in, const char *name)
 static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
                                       const char *exempt)
 {
-    static const char *const required[] = {
-        "@method", "@authority", "@path", "@query"
-    };
+    static const char *const required[SH_SIG_REQUEST_COMPONENTS] =
+        SH_SIG_REQUEST_COMPONENT_NAMES;
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     int i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < SH_SIG_REQUEST_COMPONENTS; i++) {
         if (!sh_input_covers(in, required[i])) {
             return apr_psprintf(r->pool, "it does not cover %s", required[i]);
         }
     }
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && sh_is_secure_name(e[i].key)
+        if (e[i].key && sh_headers_is_secure(e[i].key)
             && (exempt == NULL || strcasecmp(e[i].key, exempt))
             && !sh_input_covers(in, e[i].key)) {
             return apr_psprintf(r->pool, "it does not cover the header %s",
@@ -516,7 +362,7 @@ static const char *sh_fill_components(request_rec *r, sh_sig_input *in,
     for (i = 0; i < in->count; i++) {
         sh_component *c = &in->components[i];
         const char *v = c->name[0] == '@' ? sh_received_component(r, c->name)
-                                          : sh_field_value(r, c->name);
+                                          : sh_request_field(r, c->name);
 
         if (v == NULL) {
             return apr_psprintf(r->pool, "the request has no %s", c->name);
@@ -625,7 +471,8 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     if (in->expires + SH_CLOCK_SKEW < now) {
         return "it has expired";
     }
-    if (in->expires < in->created || in->expires - in->created > 86400) {
+    if (in->expires < in->created
+        || in->expires - in->created > SH_SIGN_LIFETIME_MAX) {
         return "its lifetime is negative or longer than a day";
     }
     *why = SH_REFUSED_UPSTREAM_SIGNATURE;
@@ -670,13 +517,6 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
 
 /* --- the values a trusted upstream sent -------------------------------- */
 
-int sh_is_ip_literal(const char *s)
-{
-    unsigned char buf[16];
-
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static int sh_is_base64_text(const char *s)
 {
     apr_size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
@@ -689,36 +529,37 @@ static int sh_is_base64_text(const char *s)
  * covers, when it was trusted for its signature); the reason when one is
  * malformed. */
 static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
-                                  sh_upstream_sent *sent)
+                                  sh_received *got)
 {
     static const struct {
         const char *name;
         apr_size_t offset;
     } fields[] = {
-        { SECURE_HEADERS_PROTO, APR_OFFSETOF(sh_upstream_sent, proto) },
+        { SECURE_HEADERS_PROTO, APR_OFFSETOF(sh_received, proto) },
         { SECURE_HEADERS_CLIENT_ADDRESS,
-          APR_OFFSETOF(sh_upstream_sent, client_address) },
-        { SECURE_HEADERS_ENVVARS, APR_OFFSETOF(sh_upstream_sent, envvars) },
-        { "X-Forwarded-Proto", APR_OFFSETOF(sh_upstream_sent, xf_proto) },
-        { "X-Forwarded-Host", APR_OFFSETOF(sh_upstream_sent, xf_host) },
-        { "X-Forwarded-For", APR_OFFSETOF(sh_upstream_sent, xf_for) },
+          APR_OFFSETOF(sh_received, client_address) },
+        { SECURE_HEADERS_ENVVARS, APR_OFFSETOF(sh_received, envvars) },
+        { "X-Forwarded-Proto", APR_OFFSETOF(sh_received, xf_proto) },
+        { "X-Forwarded-Host", APR_OFFSETOF(sh_received, xf_host) },
+        { "X-Forwarded-For", APR_OFFSETOF(sh_received, xf_for) },
     };
     apr_size_t i;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        const char *v = sh_field_value(r, fields[i].name);
+        const char *v = sh_request_field(r, fields[i].name);
 
         if (v && (in == NULL || sh_input_covers(in, fields[i].name))) {
-            *(const char **)((char *)sent + fields[i].offset) = v;
+            *(const char **)((char *)got + fields[i].offset) = v;
         }
     }
-    if (sent->proto && strcmp(sent->proto, "https") != 0) {
+    if (got->proto && strcmp(got->proto, "https") != 0) {
         return SECURE_HEADERS_PROTO " is not \"https\"";
     }
-    if (sent->client_address && !sh_is_ip_literal(sent->client_address)) {
+    if (got->client_address
+        && !sh_headers_is_ip_literal(got->client_address)) {
         return SECURE_HEADERS_CLIENT_ADDRESS " is not one IP address";
     }
-    if (sent->envvars && !sh_is_base64_text(sent->envvars)) {
+    if (got->envvars && !sh_is_base64_text(got->envvars)) {
         return SECURE_HEADERS_ENVVARS " is not base64";
     }
     return NULL;
@@ -727,28 +568,11 @@ static const char *sh_take_values(request_rec *r, const sh_sig_input *in,
 /* The upstream's secure headers and signature are for this hop only. */
 static void sh_take_off(request_rec *r)
 {
-    static const char *const names[] = { "Signature-Input", "Signature" };
-    int i;
-
-    sh_strip_secure_headers(r->headers_in);
-    for (i = 0; i < 2; i++) {
-        const char *v = sh_field_value(r, names[i]);
-        const char *rest = v ? sh_sf_dict_without(r->pool, v, SH_SIG_LABEL)
-                             : NULL;
-
-        if (v == NULL) {
-            continue;
-        }
-        if (rest == NULL || *rest == '\0') {
-            apr_table_unset(r->headers_in, names[i]);
-        }
-        else {
-            apr_table_setn(r->headers_in, names[i], rest);
-        }
-    }
+    sh_headers_strip_secure(r->headers_in);
+    sh_sig_strip_ours(r->pool, r->headers_in, 1);
 }
 
-const sh_upstream_sent *sh_upstream_values_of(const request_rec *r)
+const sh_received *sh_inbound_received_of(const request_rec *r)
 {
     while (r->prev || r->main) {
         r = r->prev ? r->prev : r->main;
@@ -807,7 +631,7 @@ static const char *sh_chain_hint(request_rec *r, const sh_signature *sig,
                            && !strcmp(sig->in.tag, SH_SIG_TAG);
 
     if (!signed_by_module && !apr_table_get(r->headers_in, SECURE_HEADERS_SELF)
-        && !(addr && sh_is_ip_literal(addr)
+        && !(addr && sh_headers_is_ip_literal(addr)
              && apr_table_get(r->headers_in, "X-Forwarded-Server"))) {
         return NULL;
     }
@@ -861,7 +685,7 @@ static const sh_key *sh_upstream_key(const sh_srv_conf *conf,
 static const char *sh_verify_self(request_rec *r, sh_signature *sig,
                                   sh_refusal *why)
 {
-    const char *proof = sh_field_value(r, SECURE_HEADERS_SELF);
+    const char *proof = sh_request_field(r, SECURE_HEADERS_SELF);
 
     *why = SH_REFUSED_SELF_PROOF;
     sh_parse_signature(r, proof, "input", proof, "sig", sig);
@@ -879,11 +703,11 @@ static const char *sh_verify_self(request_rec *r, sh_signature *sig,
 /* Keeps a trusted request's secure headers with it and takes them off. */
 static int sh_accept(request_rec *r, const char *how, const sh_sig_input *in)
 {
-    sh_upstream_sent *sent = apr_pcalloc(r->pool, sizeof(*sent));
+    sh_received *got = apr_pcalloc(r->pool, sizeof(*got));
     const char *err;
 
-    sent->how = how;
-    err = sh_take_values(r, in, sent);
+    got->how = how;
+    err = sh_take_values(r, in, got);
     if (err) {
         /* Computed once: ap_log_rerror evaluates its level twice. */
         int level = sh_log_level(SH_REFUSED_UPSTREAM_VALUES, APLOG_WARNING);
@@ -896,7 +720,7 @@ static int sh_accept(request_rec *r, const char *how, const sh_sig_input *in)
     }
     sh_report_trusted(r, how);
     sh_take_off(r);
-    ap_set_module_config(r->request_config, &secure_headers_module, sent);
+    ap_set_module_config(r->request_config, &secure_headers_module, got);
     if (APLOGrdebug(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "request from upstream "
                       "server %s, trusted by %s", r->connection->client_ip,
@@ -914,12 +738,12 @@ static int sh_accept(request_rec *r, const char *how, const sh_sig_input *in)
  * after this check (MergeTrailers on), and the proxy hook strips both, so
  * only the client's own request is judged.
  */
-int sh_judge_request(request_rec *r)
+static int sh_inbound_judge(request_rec *r)
 {
     const sh_srv_conf *conf;
     const sh_upstream *by_address;
     const sh_key *key;
-    sh_header_scan scan;
+    sh_headers_found scan;
     sh_signature sig;
     sh_refusal why;
     const char *err;
@@ -928,7 +752,7 @@ int sh_judge_request(request_rec *r)
         sh_note_inherit(r);
         return DECLINED;
     }
-    if (!sh_scan_headers(r->headers_in, &scan)) {
+    if (!sh_headers_scan(r->headers_in, &scan)) {
         return DECLINED;
     }
     if (scan.connection) {
@@ -985,4 +809,25 @@ int sh_judge_request(request_rec *r)
                                    ? sig.error : NULL),
                      scan.secure ? SH_REFUSED_FORGED
                                  : SH_REFUSED_CLIENT_SIGNATURE);
+}
+
+void sh_inbound_register_hooks(apr_pool_t *p)
+{
+    /* The check comes before every other reader of the request; mod_remoteip
+     * in particular must not act on a request we refuse. */
+    static const char *const later_readers[] = {
+        "mod_remoteip.c", "mod_setenvif.c", "mod_headers.c", NULL
+    };
+
+    (void)p;
+    /* Start-up has no order to keep against other modules: the replay
+     * cache's mutex is registered before any configuration is read, its
+     * shared memory and the instance key made once it all is, and each
+     * child attaches to the mutex. */
+    ap_hook_pre_config(sh_inbound_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(sh_inbound_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
+    ap_hook_child_init(sh_inbound_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(sh_inbound_judge, NULL, later_readers,
+                              APR_HOOK_REALLY_FIRST);
 }
