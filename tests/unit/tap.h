@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* Copyright 2026 The mod_secure_headers authors */
 /*
  * The unit tests' one primitive: a TAP line per check, and the plan at the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* Copyright 2026 The mod_secure_headers authors */
 /*
  * Unit tests for the httpd-free units of mod_secure_headers that shape
