@@ -78,8 +78,9 @@ const char *sh_key_id_check(const char *keyid)
     }
     for (s = keyid; *s; s++) {
         if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') {
-            return "a key id may hold printable ASCII only, without '\"' "
-                   "or '\\'";
+            /* Named in words: httpd's log escapes a backslash as two. */
+            return "a key id may hold printable ASCII only, without double "
+                   "quotes or backslashes";
         }
     }
     return NULL;
@@ -184,11 +185,11 @@ static const char *sh_pkey_type_error(apr_pool_t *p, EVP_PKEY *pkey,
 
     if (alg == SH_ALG_ED25519) {
         return EVP_PKEY_is_a(pkey, "ED25519") ? NULL
-               : apr_psprintf(p, "the key is a %s key, not an Ed25519 key",
+               : apr_psprintf(p, "the key's type is %s, not Ed25519",
                               EVP_PKEY_get0_type_name(pkey));
     }
     if (!EVP_PKEY_is_a(pkey, "EC")) {
-        return apr_psprintf(p, "the key is a %s key, not an ECDSA P-256 key",
+        return apr_psprintf(p, "the key's type is %s, not ECDSA P-256",
                             EVP_PKEY_get0_type_name(pkey));
     }
     if (!EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen)
