@@ -21,6 +21,7 @@
 
 #include "mod_secure_headers.h"
 #include "sh_config.h"
+#include "sh_derive_httpd.h"
 #include "sh_headers.h"
 
 APLOG_USE_MODULE(secure_headers);
@@ -42,6 +43,7 @@ void *sh_config_create_dir(apr_pool_t *p, char *dir)
     conf->max_env = SH_UNSET;
     conf->oversize = SH_OVERSIZE_UNSET;
     conf->sign_key = NULL;
+    conf->sign_derive = NULL;
     conf->sign_off = SH_UNSET;
     conf->sign_lifetime = SH_UNSET;
     conf->values_policy = SH_VALUES_UNSET;
@@ -65,12 +67,14 @@ void *sh_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->oversize = add->oversize != SH_OVERSIZE_UNSET ? add->oversize
                                                         : base->oversize;
     /* A key or "None" set here replaces whatever the scope around said. */
-    if (add->sign_key || add->sign_off == 1) {
+    if (add->sign_key || add->sign_derive || add->sign_off == 1) {
         conf->sign_key = add->sign_key;
+        conf->sign_derive = add->sign_derive;
         conf->sign_off = add->sign_off;
     }
     else {
         conf->sign_key = base->sign_key;
+        conf->sign_derive = base->sign_derive;
         conf->sign_off = base->sign_off;
     }
     conf->sign_lifetime = add->sign_lifetime != SH_UNSET ? add->sign_lifetime
@@ -331,6 +335,7 @@ static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
                                 cmd->cmd->name, keyid);
         }
         conf->sign_key = NULL;
+        conf->sign_derive = NULL;
         conf->sign_off = 1;
         return NULL;
     }
@@ -339,6 +344,18 @@ static const char *sh_set_sign_key(cmd_parms *cmd, void *dconf,
                             "missing", cmd->cmd->name, keyid, alg);
     }
     conf->sign_off = 0;
+    conf->sign_key = NULL;
+    conf->sign_derive = NULL;
+    if (!strcasecmp(alg, SH_DERIVE_ALG_NAME)) {
+        return sh_derive_directive(cmd, keyid, file, &conf->sign_derive);
+    }
+    if (sh_alg_from_name(alg) == SH_ALG_NONE) {
+        return apr_psprintf(cmd->pool, "%s: unknown algorithm '%s': use "
+                            "hmac-sha256, ed25519 or ecdsa-p256-sha256, or "
+                            SH_DERIVE_ALG_NAME " with a master secret for "
+                            "per-backend keys (docs/derived-keys.md)",
+                            cmd->cmd->name, alg);
+    }
     return sh_load_key_file(cmd, keyid, alg, file, 1, &conf->sign_key);
 }
 
@@ -515,7 +532,10 @@ const command_rec sh_config_cmds[] = {
                    "verify. algorithm is hmac-sha256 (file: the secret, at "
                    "least 32 bytes), ed25519 or ecdsa-p256-sha256 (file: a "
                    "PEM private key); the file is read once at start-up and "
-                   "must be readable by its owner only. None: do not sign "
+                   "must be readable by its owner only. hkdf-sha256 (file: "
+                   "a master secret, at least 32 bytes): sign each request "
+                   "with alg hmac-sha256 and a key derived for the backend "
+                   "it goes to (docs/derived-keys.md). None: do not sign "
                    "in this scope."),
     AP_INIT_TAKE1("SecureHeadersSignLifetime", sh_set_sign_lifetime, NULL,
                   RSRC_CONF | ACCESS_CONF,

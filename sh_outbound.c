@@ -41,6 +41,7 @@
 
 #include "mod_secure_headers.h"
 #include "sh_config.h"
+#include "sh_derive_httpd.h"
 #include "sh_env.h"
 #include "sh_headers.h"
 #include "sh_inbound.h"
@@ -762,6 +763,11 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
 
     key = conf->sign_off == 1 ? NULL : conf->sign_key;
     url = sh_backend_url(r);
+    if (conf->sign_derive && conf->sign_off != 1
+        && (h2 || !(key = sh_derive_key_of(r, conf->sign_derive, url)))) {
+        sh_fail_closed(r, out, "cannot sign with a derived key");
+        return;
+    }
     /* A unix socket is never this server. */
     self = sh_port_is_ours(sh_url_port(url))
            && apr_table_get(r->notes, "uds_path") == NULL;
@@ -970,6 +976,10 @@ static int sh_outbound_fixups(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
+    if ((conf->sign_key || conf->sign_derive) && conf->sign_off != 1) {
+        sh_derive_printable_target(r);
+        target = sh_reverse_proxy_target(r);
+    }
     if (conf->oversize == SH_OVERSIZE_REJECT) {
         return sh_fixups_rejecting(r, conf, target);
     }

@@ -43,6 +43,7 @@ typedef struct {
     apr_off_t max_env;              /* SecureHeadersEnvMaxSize; UNSET, 0 */
     sh_oversize_policy oversize;    /* SecureHeadersEnvOversize */
     const sh_key *sign_key;         /* SecureHeadersSignKey; NULL: unset */
+    struct sh_derive *sign_derive;  /* SecureHeadersSignKey ... hkdf-sha256 */
     int sign_off;                   /* SecureHeadersSignKey None */
     int sign_lifetime;              /* SecureHeadersSignLifetime; UNSET */
     sh_values_policy values_policy; /* SecureHeadersUpstreamValues */

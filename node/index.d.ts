@@ -31,6 +31,22 @@ declare namespace secureHeaders {
     readonly floor: number;
   }
 
+  interface RedisReplayCacheOptions {
+    /** Key prefix: keys are `${prefix}:${keyid}:${nonce}`. Default 'secure-headers:replay'. */
+    prefix?: string;
+    /** Milliseconds to wait for Redis before failing closed (503 STORE_FAILED). Default 250. */
+    timeout?: number;
+  }
+
+  /** A replay store on Redis or Valkey (>= 6.2): one SET key 1 NX EXAT retainUntil per signed request. */
+  interface RedisReplayCache extends ReplayStore {
+    remember(keyid: string, nonce: string, retainUntil: number, now?: number): Promise<boolean>;
+    readonly prefix: string;
+    readonly timeout: number;
+    /** Which client was recognised. */
+    readonly dialect: 'node-redis' | 'ioredis';
+  }
+
   interface Options {
     /** Verification keys by keyid. With keys, every request must carry a valid signature (unless strict: false). */
     keys?: Record<string, KeySpec>;
@@ -127,7 +143,7 @@ declare class SecureHeadersError extends Error {
   constructor(code: secureHeaders.ErrorCode, message: string, props?: object);
   readonly name: 'SecureHeadersError';
   readonly code: secureHeaders.ErrorCode;
-  /** Always 403: what the middleware answers. */
+  /** 403; the middleware answers 503 instead for STORE_FAILED (the replay store failed). */
   readonly statusCode: 403;
   /** The header concerned, for HEADER_MALFORMED / UNCOVERED_HEADER. */
   readonly header?: string;
@@ -152,9 +168,15 @@ declare const secureHeaders: {
   decodeEnvvars(b64: string): Record<string, string>;
   decodeEnvvarsList(b64: string): Array<[string, string]>;
   createMemoryReplayCache(options?: { maxEntries?: number }): secureHeaders.MemoryReplayCache;
+  /** A shared replay store: pass a connected node-redis (redis 4/5) or ioredis client. See docs/replay.md. */
+  redisReplayCache(client: object, options?: secureHeaders.RedisReplayCacheOptions): secureHeaders.RedisReplayCache;
   parseDictionary(input: string): { dict: Map<string, secureHeaders.SfMember>; duplicates: string[] };
   parseList(input: string): secureHeaders.SfMember[];
   parseItem(input: string): secureHeaders.SfItem;
+  /** The hmac-sha256 key Apache signs with for this backend under "SecureHeadersSignKey ID hkdf-sha256 MASTER": HKDF-SHA256 of the master (>= 32 bytes) for the backend's identity (docs/derived-keys.md). TypeError for a URL that names no backend. */
+  deriveKey(master: Uint8Array, backendUrl: string): Buffer;
+  /** "scheme://host:port" (or "unix:/path") of a backend URL: the HKDF info of deriveKey. */
+  backendIdentity(backendUrl: string): string;
   SecureHeadersError: typeof SecureHeadersError;
   codes: { readonly [K in secureHeaders.ErrorCode]: K };
 };

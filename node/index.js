@@ -8,8 +8,10 @@ const { read, readAsync } = require('./lib/read');
 const { verifySignature } = require('./lib/signature');
 const { decodeEnvvars, decodeEnvvarsList } = require('./lib/envvars');
 const { createMemoryReplayCache } = require('./lib/replay');
+const { redisReplayCache } = require('./lib/redis');
 const { parseDictionary, parseList, parseItem } = require('./lib/sf');
 const { express, fastify, koa } = require('./lib/frameworks');
+const { deriveKey, backendIdentity } = require('./lib/derive');
 
 module.exports = {
   read,
@@ -21,9 +23,12 @@ module.exports = {
   decodeEnvvars,
   decodeEnvvarsList,
   createMemoryReplayCache,
+  redisReplayCache,
   parseDictionary,
   parseList,
   parseItem,
+  deriveKey,
+  backendIdentity,
   SecureHeadersError,
   codes: CODES,
 };

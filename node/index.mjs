@@ -14,6 +14,8 @@ export const {
   parseDictionary,
   parseList,
   parseItem,
+  deriveKey,
+  backendIdentity,
   SecureHeadersError,
   codes,
 } = cjs;

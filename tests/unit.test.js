@@ -15,6 +15,7 @@ const REPO = path.resolve(__dirname, '..');
 const SUITES = [
   { name: 'core', source: 'test_core.c', minimum: 50 },
   { name: 'sig', source: 'test_sig.c', minimum: 80 },
+  { name: 'derive', source: 'test_derive.c', minimum: 50 },
 ];
 
 execFileSync(process.env.MAKE || 'make', ['-s', '-f', 'Makefile.apxs', 'unit'], { cwd: REPO, stdio: 'inherit' });

@@ -40,4 +40,7 @@ const n: number = v.params.created as number;
 const mw: secure.ExpressMiddleware = secure.express({ xForwarded: true });
 const km = secure.koa();
 secure.decodeEnvvars('Rk9PAGJhcgA=').FOO;
+const derived: Buffer = secure.deriveKey(Buffer.alloc(32), 'http://10.0.0.5:3000');
+const backendId: string = secure.backendIdentity('unix:/run/app.sock');
+void [derived, backendId];
 void [n, mw, km, secure.codes.REPLAYED, secure.fastify];
