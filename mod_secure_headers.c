@@ -37,6 +37,7 @@
 #include "sh_inbound.h"
 #include "sh_outbound.h"
 #include "sh_derive_httpd.h"
+#include "sh_replay_store.h"
 #include "sh_status.h"
 
 static void sh_register_hooks(apr_pool_t *p)
@@ -45,6 +46,7 @@ static void sh_register_hooks(apr_pool_t *p)
     sh_inbound_register_hooks(p);
     sh_outbound_register_hooks(p);
     sh_derive_register_hooks(p);
+    sh_replay_store_register_hooks(p);
     sh_status_register_hooks(p);
 }
 

@@ -23,6 +23,7 @@
 #include "sh_config.h"
 #include "sh_derive_httpd.h"
 #include "sh_headers.h"
+#include "sh_replay_store.h"
 
 APLOG_USE_MODULE(secure_headers);
 
@@ -562,6 +563,17 @@ const command_rec sh_config_cmds[] = {
                   "real client address and protocol), re-signed when this "
                   "server signs; Recompute drops them and sends this "
                   "server's own."),
+    /* Parsed by the store itself (sh_replay_store.c), whose syntax it is. */
+    AP_INIT_TAKE_ARGV("SecureHeadersReplayStore", sh_replay_store_cmd, NULL,
+                      RSRC_CONF,
+                      "Where the nonces of upstream servers' signatures are "
+                      "remembered: shm (default: this server's shared "
+                      "memory) or memcache:host:port[,host:port...] "
+                      "[timeout=ms] [prefix=text], memcached servers shared "
+                      "by several servers that answer to one name (each "
+                      "nonce on one of them). A store that fails or does not "
+                      "answer within the timeout (default 500 ms) refuses "
+                      "the request with 503. Server config only."),
     AP_INIT_TAKE1(NULL, NULL, NULL, 0, NULL)
 };
 

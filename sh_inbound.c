@@ -42,6 +42,7 @@
 #include "sh_log.h"
 #include "sh_nonce.h"
 #include "sh_replay.h"
+#include "sh_replay_store.h"
 #include "sh_sf.h"
 #include "sh_sigbase.h"
 #include "sh_report.h"
@@ -179,6 +180,7 @@ typedef struct {
     sh_sig_input in;
     unsigned char sig[SH_SIG_MAX];
     apr_size_t sig_len;
+    int unavailable;            /* the replay store failed: 503 */
 } sh_signature;
 
 /* Parses the "label" member of a dictionary pair: "input" holds the
@@ -497,9 +499,26 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
                                        sig->sig_len)) {
         return "the signature does not verify";
     }
-    /* Made before the cache (a captured request sent again after a stop
-     * and start): the cache cannot know whether it was seen, so it was. */
+    /* SecureHeadersReplayStore: a store shared with other servers, or
+     * (SH_STORE_LOCAL) this server's shared memory below. */
     *why = SH_REFUSED_REPLAY;
+    switch (sh_replay_store_add(r, exempt != NULL, key->keyid, in->nonce,
+                                in->created, in->expires + SH_CLOCK_SKEW,
+                                now, SH_CLOCK_SKEW)) {
+    case SH_STORE_LOCAL:
+        break;
+    case SH_STORE_FRESH:
+        return NULL;
+    case SH_STORE_REPLAYED:
+        return "it was seen before: a replay";
+    default:
+        *why = SH_REFUSED_STORE;
+        sig->unavailable = 1;               /* 503, logged by the store */
+        return "the replay store failed";
+    }
+    /* Made before this server's cache (a captured request sent again after
+     * a stop and start): the cache cannot know whether it was seen, so it
+     * was. A shared store outlives the server and needs no such rule. */
     if (sh_state && in->created < sh_state->born) {
         return "it was created before this server's replay cache (a "
                "restart): it may have been seen, so it counts as a replay";
@@ -775,6 +794,10 @@ static int sh_inbound_judge(request_rec *r)
          * up; one made for others is not this server's to judge. */
         key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 0) : NULL;
         if (key && (err = sh_verify(r, &sig, key, NULL, &why)) != NULL) {
+            if (sig.unavailable) {
+                sh_report_refused(r, why);
+                return HTTP_SERVICE_UNAVAILABLE;
+            }
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "
                                           "'%s' was refused: %s", key->keyid,
@@ -785,6 +808,10 @@ static int sh_inbound_judge(request_rec *r)
     key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 1) : NULL;
     if (key) {
         err = sh_verify(r, &sig, key, NULL, &why);
+        if (err && sig.unavailable) {
+            sh_report_refused(r, why);
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
         if (err) {
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "

@@ -15,11 +15,11 @@
 
 SH_TOP      ?= .
 UNIT_SOURCES = sh_base64.c sh_derive.c sh_env.c sh_headers.c sh_keys.c \
-	sh_nonce.c sh_replay.c sh_sf.c sh_sigbase.c
+	sh_memcache.c sh_nonce.c sh_replay.c sh_sf.c sh_sigbase.c
 UNIT_HEADERS = include/sh_base64.h include/sh_derive.h include/sh_env.h \
-	include/sh_headers.h \
-	include/sh_keys.h include/sh_nonce.h include/sh_replay.h \
-	include/sh_sf.h include/sh_sigbase.h
+	include/sh_headers.h include/sh_keys.h include/sh_memcache.h \
+	include/sh_nonce.h include/sh_replay.h include/sh_sf.h \
+	include/sh_sigbase.h
 UNIT_PKGS    = apr-1 apr-util-1 libcrypto
 UNIT_CC     ?= $(CC)
 UNIT_CFLAGS ?= -O2 -g

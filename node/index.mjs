@@ -4,9 +4,13 @@ import cjs from './index.js';
 export const {
   read,
   readAsync,
+  readRequest,
   express,
   fastify,
   koa,
+  hono,
+  nextProxy,
+  nextFacts,
   verifySignature,
   decodeEnvvars,
   decodeEnvvarsList,

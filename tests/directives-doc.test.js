@@ -25,15 +25,23 @@ function commandTable() {
   const sources = fs.readdirSync(REPO).filter((f) => f.endsWith('.c'));
   assert.ok(sources.length > 0, 'no C sources at the top of the repository');
   // AP_INIT_TAKE1("Name", func, data, FLAGS, "help" "help"...)
-  const re = /AP_INIT_(\w+)\(\s*"([^"]+)"\s*,\s*[^,]+,\s*[^,]+,\s*([^,]+),\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)/g;
-  for (const f of sources) {
-    const text = fs.readFileSync(path.join(REPO, f), 'utf8');
+  const re = /AP_INIT_(\w+)\(\s*"([^"]+)"\s*,\s*([^,]+),\s*[^,]+,\s*([^,]+),\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)/g;
+  const texts = sources.map((f) => fs.readFileSync(path.join(REPO, f), 'utf8'));
+  sources.forEach((f, i) => {
     let m;
-    while ((m = re.exec(text))) {
-      const help = m[4].replace(/"\s*"/g, '').replace(/^"|"$/g, '').trim();
-      out.set(m[2], { kind: m[1], context: contextOf(m[3]), help, file: f });
+    while ((m = re.exec(texts[i]))) {
+      const help = m[5].replace(/"\s*"/g, '').replace(/^"|"$/g, '').trim();
+      // A handler that checks ap_check_cmd_context(cmd, GLOBAL_ONLY)
+      // narrows RSRC_CONF to the server config.
+      const func = m[3].trim();
+      const body = texts.map((t) => {
+        const at = t.search(new RegExp(`\\n(?:static )?const char \\*${func}\\(`));
+        return at < 0 ? '' : t.slice(at, t.indexOf('\n}\n', at));
+      }).join('');
+      const context = /\bGLOBAL_ONLY\b/.test(body) ? 'server config' : contextOf(m[4]);
+      out.set(m[2], { kind: m[1], context, help, file: f });
     }
-  }
+  });
   return out;
 }
 

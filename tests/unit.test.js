@@ -2,7 +2,8 @@
 // Unit tests of the httpd-free units: builds tests/unit/test_core.c (secure
 // header names, the environment, base64) and tests/unit/test_sig.c (keys,
 // nonces, structured fields, the signature base, the replay cache, with
-// RFC 9421's own test vectors) with the unit line of units.mk
+// RFC 9421's own test vectors) and tests/unit/test_memcache.c (the
+// memcached replay store: server lists, keys, replies) with the unit line of units.mk
 // (`make -f Makefile.apxs unit`, the line the fuzzers and the Debian package
 // build with too) and turns each of their TAP lines into a test here.
 const { test } = require('node:test');
@@ -16,6 +17,7 @@ const SUITES = [
   { name: 'core', source: 'test_core.c', minimum: 50 },
   { name: 'sig', source: 'test_sig.c', minimum: 80 },
   { name: 'derive', source: 'test_derive.c', minimum: 50 },
+  { name: 'memcache', source: 'test_memcache.c', minimum: 40 },
 ];
 
 execFileSync(process.env.MAKE || 'make', ['-s', '-f', 'Makefile.apxs', 'unit'], { cwd: REPO, stdio: 'inherit' });

@@ -64,16 +64,20 @@ function scratch() {
 }
 
 /**
- * Starts tests/frameworks/app with { framework, esm, options, trust }.
- * Resolves { port, url, rejects, lines, stop() }.
+ * Starts tests/frameworks/app with { framework, esm, options, trust } under
+ * `runtime`: null for this node, or { name, command: [file, ...args] }
+ * (Bun, Deno: see tests/lib/runtimes.js); `entry` another app file
+ * (tests/runtimes/nest). Resolves { port, url, rejects,
+ * lines, stop() }.
  */
-function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0 }) {
+function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0, runtime = null, entry = null }) {
   return new Promise((resolve, reject) => {
-    const entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
-    const child = spawn(process.execPath, [entry], {
+    if (!entry) entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
+    const [file, ...args] = runtime ? runtime.command : [process.execPath];
+    const child = spawn(file, [...args, entry], {
       cwd: sc.appDir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: Object.assign({}, process.env, {
+      env: Object.assign({}, process.env, runtime ? runtime.env : {}, {
         PSH_FRAMEWORK: framework, PSH_OPTIONS: JSON.stringify(options), PSH_TRUST: trust ? '1' : '0', PSH_PORT: String(port),
       }),
     });
