@@ -646,3 +646,36 @@ describe('a captured signed request replayed after graceful, restart and stop/st
     assert.equal((await counters(ap.port)).SecureHeadersUpstreamAcceptedKey, 1);
   });
 });
+
+describe('a shared replay store that fails: 503, "refused:store", counted', NEED, () => {
+  let be; let ap; let tap; let INNER; let OTHER;
+  before(async () => {
+    be = await h.startBackend();
+    INNER = await h.freePort();
+    OTHER = await h.freePort();
+    // Nothing listens there: memcached is down.
+    const DEAD = await h.freePort();
+    tap = await startTap(INNER);
+    ap = await h.startApache({
+      modules: ['status', 'headers'],
+      vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file, DEAD },
+      body: `SecureHeadersReplayStore memcache:127.0.0.1:\${DEAD} timeout=300\n${config()}`,
+    });
+  });
+  after(async () => {
+    if (ap) await ap.stop();
+    if (tap) await tap.close();
+    if (be) await be.close();
+  });
+
+  test('the edge\'s signed request reaches an inner server whose store is down', async () => {
+    const r = await h.request(ap.port, { path: '/tap/st', headers: { Host: `127.0.0.1:${INNER}` } });
+    assert.equal(r.status, 503, r.body);
+    const lines = await linesSince(path.join(ap.dir, 'note_log'), 0, 2);
+    assert.ok(lines.includes('503 /st refused:store'), lines.join('\n'));
+    assert.match(ap.errorLog(), /\[secure_headers:warn\] .*SecureHeadersReplayStore memcache:127\.0\.0\.1:\d+: memcached .* failed: .*with 503/);
+    const c = await counters(ap.port);
+    assert.equal(c.SecureHeadersRefusedStore, 1);
+    assert.equal(c.SecureHeadersUpstreamAcceptedKey, 0);
+  });
+});
