@@ -20,6 +20,10 @@
  *   sh_outbound.c  what mod_proxy sends: the secure headers,
  *                  X-Forwarded-*, the signature, the self proof
  *   sh_log.c       the rate limit of warnings both sides share
+ *   sh_report.c    the request note "secure-headers" and what each
+ *                  refusal counts (docs/operations.md)
+ *   sh_status.c    counters shared by all children, in mod_status'
+ *                  server-status page
  *
  * and the httpd-free units they build on (units.mk): sh_headers.c,
  * sh_env.c, sh_base64.c, sh_keys.c, sh_nonce.c, sh_sf.c, sh_sigbase.c,
@@ -34,6 +38,7 @@
 #include "sh_outbound.h"
 #include "sh_derive_httpd.h"
 #include "sh_replay_store.h"
+#include "sh_status.h"
 
 static void sh_register_hooks(apr_pool_t *p)
 {
@@ -42,6 +47,7 @@ static void sh_register_hooks(apr_pool_t *p)
     sh_outbound_register_hooks(p);
     sh_derive_register_hooks(p);
     sh_replay_store_register_hooks(p);
+    sh_status_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(secure_headers) = {

@@ -45,10 +45,13 @@
 #include "sh_replay_store.h"
 #include "sh_sf.h"
 #include "sh_sigbase.h"
+#include "sh_report.h"
 
 #define SH_REPLAY_MUTEX "secure-headers-replay"
 #define SH_REPLAY_BUCKETS 4096
-#define SH_STATE_KEY "mod_secure_headers-state"
+/* The layout's name: a module whose state differs finds none of an older
+ * one's across a graceful restart, and makes its own. */
+#define SH_STATE_KEY "mod_secure_headers-state-2"
 
 /* How far a signer's clock may be ahead of or behind ours. */
 #define SH_CLOCK_SKEW 5
@@ -63,6 +66,9 @@ typedef struct {
     unsigned char secret[32];
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
+    /* When the replay cache was made (Unix seconds): it cannot say
+     * whether a signature made before was seen, so it refuses those. */
+    apr_int64_t born;
 } sh_lasting_state;
 
 static sh_lasting_state *sh_state;
@@ -99,6 +105,7 @@ static apr_status_t sh_create_lasting_state(server_rec *s,
         return rv;
     }
     sh_replay_init(apr_shm_baseaddr_get(st->shm), SH_REPLAY_BUCKETS);
+    st->born = (apr_int64_t)apr_time_sec(apr_time_now());
     rv = ap_global_mutex_create(&st->mutex, NULL, SH_REPLAY_MUTEX, NULL, s,
                                 pp, 0);
     if (rv != APR_SUCCESS) {
@@ -438,7 +445,8 @@ static sh_replay_verdict sh_remember(const sh_key *key, const char *nonce,
 /* NULL when sig is a valid, fresh, first-seen signature by key over this
  * request; otherwise why not. */
 static const char *sh_verify(request_rec *r, sh_signature *sig,
-                             const sh_key *key, const char *exempt)
+                             const sh_key *key, const char *exempt,
+                             sh_refusal *why)
 {
     sh_sig_input *in = &sig->in;
     apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
@@ -446,6 +454,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     char *base;
     apr_size_t blen;
 
+    *why = SH_REFUSED_UPSTREAM_SIGNATURE;
     if (in->tag == NULL || strcmp(in->tag, SH_SIG_TAG) != 0) {
         return "its tag is not " SH_SIG_TAG;
     }
@@ -457,6 +466,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
         || strlen(in->nonce) < SH_NONCE_LEN) {
         return "created, expires or a nonce is missing";
     }
+    *why = SH_REFUSED_UPSTREAM_EXPIRED;
     if (in->created > now + SH_CLOCK_SKEW) {
         return "it was created in the future";
     }
@@ -467,6 +477,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
         || in->expires - in->created > SH_SIGN_LIFETIME_MAX) {
         return "its lifetime is negative or longer than a day";
     }
+    *why = SH_REFUSED_UPSTREAM_SIGNATURE;
     err = sh_fill_components(r, in, exempt);
     if (err) {
         return err;
@@ -476,6 +487,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
      * @authority. Either must be this server. */
     authority = exempt ? in->target : sh_component_value(in, "@authority");
     if (authority == NULL || !sh_authority_is_ours(r, authority)) {
+        *why = SH_REFUSED_UPSTREAM_AUTHORITY;
         return apr_psprintf(r->pool, "it was signed for %s, which is neither "
                             "this server's address nor a ServerName or "
                             "ServerAlias of this virtual host",
@@ -489,6 +501,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     }
     /* SecureHeadersReplayStore: a store shared with other servers, or
      * (SH_STORE_LOCAL) this server's shared memory below. */
+    *why = SH_REFUSED_REPLAY;
     switch (sh_replay_store_add(r, exempt != NULL, key->keyid, in->nonce,
                                 in->created, in->expires + SH_CLOCK_SKEW,
                                 now, SH_CLOCK_SKEW)) {
@@ -499,8 +512,16 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     case SH_STORE_REPLAYED:
         return "it was seen before: a replay";
     default:
+        *why = SH_REFUSED_STORE;
         sig->unavailable = 1;               /* 503, logged by the store */
         return "the replay store failed";
+    }
+    /* Made before this server's cache (a captured request sent again after
+     * a stop and start): the cache cannot know whether it was seen, so it
+     * was. A shared store outlives the server and needs no such rule. */
+    if (sh_state && in->created < sh_state->born) {
+        return "it was created before this server's replay cache (a "
+               "restart): it may have been seen, so it counts as a replay";
     }
     switch (sh_remember(key, in->nonce, in->expires + SH_CLOCK_SKEW, now)) {
     case SH_REPLAY_FRESH:
@@ -508,6 +529,7 @@ static const char *sh_verify(request_rec *r, sh_signature *sig,
     case SH_REPLAY_SEEN:
         return "it was seen before: a replay";
     default:
+        *why = SH_REFUSED_STORE;
         return "the replay cache cannot vouch for it";
     }
 }
@@ -579,19 +601,18 @@ const sh_received *sh_inbound_received_of(const request_rec *r)
 
 /* --- refusing ---------------------------------------------------------- */
 
-/* Refusals are logged at info, where the default LogLevel (warn) keeps an
- * attacker from filling the error log; "LogLevel secure_headers:info" shows
- * them. One that looks like another server's request (a chain with a
- * missing SecureHeadersUpstream) is worth a warning, rate-limited. */
+/* Every refusal is a warning, at most one a second per kind and process
+ * (sh_log_level), so the default LogLevel shows each kind and an attacker
+ * cannot fill the error log; the rest are at info, where "LogLevel
+ * secure_headers:info" shows them all. */
 #define SH_LOG_NAME_MAX 128
 
-static int sh_refuse(request_rec *r, const char *name, const char *chain_hint)
+static int sh_refuse(request_rec *r, const char *name, const char *chain_hint,
+                     sh_refusal why)
 {
-    int level = APLOG_INFO;
+    int level = sh_log_level(why, APLOG_WARNING);
 
-    if (chain_hint && sh_log_warn_level() == APLOG_WARNING) {
-        level = APLOG_WARNING;
-    }
+    sh_report_refused(r, why);
     if (!APLOG_R_IS_LEVEL(r, level)) {
         return HTTP_BAD_REQUEST;
     }
@@ -680,10 +701,12 @@ static const sh_key *sh_upstream_key(const sh_srv_conf *conf,
 
 /* The self proof: a dictionary "input=<parameters>, sig=:<signature>:"
  * made with the instance key. NULL when it verifies, with *sig filled. */
-static const char *sh_verify_self(request_rec *r, sh_signature *sig)
+static const char *sh_verify_self(request_rec *r, sh_signature *sig,
+                                  sh_refusal *why)
 {
     const char *proof = sh_request_field(r, SECURE_HEADERS_SELF);
 
+    *why = SH_REFUSED_SELF_PROOF;
     sh_parse_signature(r, proof, "input", proof, "sig", sig);
     if (!sig->parsed) {
         return apr_psprintf(r->pool, "its self proof is malformed: %s",
@@ -693,7 +716,7 @@ static const char *sh_verify_self(request_rec *r, sh_signature *sig)
         || strcmp(sig->in.keyid, sh_self_key->keyid) != 0) {
         return "its self proof is another server's";
     }
-    return sh_verify(r, sig, sh_self_key, SECURE_HEADERS_SELF);
+    return sh_verify(r, sig, sh_self_key, SECURE_HEADERS_SELF, why);
 }
 
 /* Keeps a trusted request's secure headers with it and takes them off. */
@@ -705,12 +728,16 @@ static int sh_accept(request_rec *r, const char *how, const sh_sig_input *in)
     got->how = how;
     err = sh_take_values(r, in, got);
     if (err) {
-        ap_log_rerror(APLOG_MARK, sh_log_warn_level() == APLOG_WARNING
-                      ? APLOG_WARNING : APLOG_INFO, 0, r,
+        /* Computed once: ap_log_rerror evaluates its level twice. */
+        int level = sh_log_level(SH_REFUSED_UPSTREAM_VALUES, APLOG_WARNING);
+
+        sh_report_refused(r, SH_REFUSED_UPSTREAM_VALUES);
+        ap_log_rerror(APLOG_MARK, level, 0, r,
                       "refused request from upstream server %s (%s): %s",
                       r->connection->client_ip, how, err);
         return HTTP_BAD_REQUEST;
     }
+    sh_report_trusted(r, how);
     sh_take_off(r);
     ap_set_module_config(r->request_config, &secure_headers_module, got);
     if (APLOGrdebug(r)) {
@@ -737,14 +764,19 @@ static int sh_inbound_judge(request_rec *r)
     const sh_key *key;
     sh_headers_found scan;
     sh_signature sig;
+    sh_refusal why;
     const char *err;
 
-    if (!ap_is_initial_req(r) || !sh_headers_scan(r->headers_in, &scan)) {
+    if (!ap_is_initial_req(r)) {
+        sh_note_inherit(r);
+        return DECLINED;
+    }
+    if (!sh_headers_scan(r->headers_in, &scan)) {
         return DECLINED;
     }
     if (scan.connection) {
         /* A hop-by-hop rule that would drop a secure header: never. */
-        return sh_refuse(r, scan.connection, NULL);
+        return sh_refuse(r, scan.connection, NULL, SH_REFUSED_FORGED);
     }
     memset(&sig, 0, sizeof(sig));
     if (scan.signature) {
@@ -761,28 +793,30 @@ static int sh_inbound_judge(request_rec *r)
         /* Its signature, if made with a key this server holds, must hold
          * up; one made for others is not this server's to judge. */
         key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 0) : NULL;
-        if (key && (err = sh_verify(r, &sig, key, NULL)) != NULL) {
+        if (key && (err = sh_verify(r, &sig, key, NULL, &why)) != NULL) {
             if (sig.unavailable) {
+                sh_report_refused(r, why);
                 return HTTP_SERVICE_UNAVAILABLE;
             }
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "
                                           "'%s' was refused: %s", key->keyid,
-                                          err));
+                                          err), why);
         }
         return sh_accept(r, "address", key ? &sig.in : NULL);
     }
     key = sig.parsed ? sh_upstream_key(conf, sig.in.keyid, 1) : NULL;
     if (key) {
-        err = sh_verify(r, &sig, key, NULL);
+        err = sh_verify(r, &sig, key, NULL, &why);
         if (err && sig.unavailable) {
+            sh_report_refused(r, why);
             return HTTP_SERVICE_UNAVAILABLE;
         }
         if (err) {
             return sh_refuse(r, SH_SIG_LABEL " signature",
                              apr_psprintf(r->pool, "its signature by key "
                                           "'%s' was refused: %s", key->keyid,
-                                          err));
+                                          err), why);
         }
         return sh_accept(r, "key", &sig.in);
     }
@@ -790,15 +824,18 @@ static int sh_inbound_judge(request_rec *r)
         sh_signature self;
 
         memset(&self, 0, sizeof(self));
-        err = sh_verify_self(r, &self);
+        err = sh_verify_self(r, &self, &why);
         if (err == NULL) {
             return sh_accept(r, "self", &self.in);
         }
-        return sh_refuse(r, SECURE_HEADERS_SELF, sh_chain_hint(r, &sig, err));
+        return sh_refuse(r, SECURE_HEADERS_SELF, sh_chain_hint(r, &sig, err),
+                         why);
     }
     return sh_refuse(r, scan.secure ? scan.secure : SH_SIG_LABEL " signature",
                      sh_chain_hint(r, &sig, sig.present && !sig.parsed
-                                   ? sig.error : NULL));
+                                   ? sig.error : NULL),
+                     scan.secure ? SH_REFUSED_FORGED
+                                 : SH_REFUSED_CLIENT_SIGNATURE);
 }
 
 void sh_inbound_register_hooks(apr_pool_t *p)

@@ -1,26 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright 2026 The mod_secure_headers authors */
 /*
- * mod_secure_headers: logging shared by the inbound and outbound sides.
+ * mod_secure_headers: the rate limit of what a client can make the module
+ * log, shared by the inbound and outbound sides (docs/operations.md).
  */
 #include "httpd.h"
 #include "http_log.h"
+#include "apr_atomic.h"
 #include "apr_time.h"
 
 #include "sh_log.h"
 
-/* At most one warning a second per process for what an attacker can
- * provoke (an environment grown through SetEnvIf, a request that looks like
- * another server's): the log must not be floodable; the rest go to
- * "fallback". */
-int sh_log_warn_level(void)
-{
-    static apr_time_t last_second;
-    apr_time_t now = apr_time_sec(apr_time_now());
+/* The second (since the epoch, truncated to 32 bits) each kind last
+ * logged at its own level, in this process. A compare-and-swap hands the
+ * slot to one thread only, so mpm_event's threads do not each take it. */
+static apr_uint32_t sh_last_logged[SH_LOG_KINDS_MAX];
 
-    if (now != last_second) {
-        last_second = now;
-        return APLOG_WARNING;
+int sh_log_level(int kind, int level)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&sh_last_logged[kind]);
+
+    if (last != now
+        && apr_atomic_cas32(&sh_last_logged[kind], now, last) == last) {
+        return level;
     }
-    return APLOG_DEBUG;
+    return APLOG_INFO;
 }

@@ -48,6 +48,7 @@
 #include "sh_log.h"
 #include "sh_nonce.h"
 #include "sh_outbound.h"
+#include "sh_report.h"
 #include "sh_sigbase.h"
 
 APLOG_USE_MODULE(secure_headers);
@@ -181,7 +182,7 @@ static int sh_is_https(const request_rec *r)
 static void sh_log_omitted(request_rec *r, const sh_envvars *ev,
                            apr_size_t ceiling)
 {
-    int level = sh_log_warn_level();
+    int level = sh_log_level(SH_LOG_ENV_OMITTED, APLOG_WARNING);
 
     if (APLOG_R_IS_LEVEL(r, level)) {
         const char *names = ev->omitted[0];
@@ -601,8 +602,12 @@ static int sh_send_signature(request_rec *r, apr_table_t *out,
  * refuses, rather than unsigned ones it might take. */
 static void sh_fail_closed(request_rec *r, apr_table_t *out, const char *why)
 {
+    int level = sh_log_level(SH_LOG_FAIL_CLOSED, APLOG_ERR);
+
     sh_headers_strip_secure(out);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s: sending the request "
+    sh_count(SH_COUNT_FAIL_CLOSED);
+    sh_note_set(r, "fail-closed");
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s: sending the request "
                   "without secure headers", why);
 }
 
@@ -686,6 +691,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
 
     conf = ap_get_module_config(r->per_dir_config, &secure_headers_module);
     if (!sh_enabled_for(r, conf)) {
+        sh_report_off(r);
         return;
     }
     if (conf->values_policy != SH_VALUES_RECOMPUTE) {
@@ -775,7 +781,8 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
         }
         if (!sh_request_components(r, out, url, h2, req)) {
             sh_fail_closed(r, out, "cannot sign: the backend URL is not "
-                           "understood");
+                           "understood, or the method, Host or path to "
+                           "send holds a line break");
             return;
         }
         if (self && !sh_send_self_proof(r, out, url, req, &sent, lifetime,
@@ -794,6 +801,7 @@ static void sh_apply_secure_headers(request_rec *r, apr_table_t *out,
             }
         }
     }
+    sh_report_sent(r, up != NULL, key, evp ? evp->omitted_count : 0);
     if (APLOGrdebug(r)) {
         sh_log_added(r, https, client, evp, up ? up->envvars : NULL,
                      apr_psprintf(r->pool, "%s%s%s%s", up ? "; passed on "
@@ -919,6 +927,7 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     sh_env_filter filter = sh_filter_of(conf);
     apr_size_t ceiling = sh_env_ceiling(conf);
     apr_size_t len;
+    int level;
 
     if (conf->oversize != SH_OVERSIZE_REJECT || ceiling == 0) {
         return 0;
@@ -927,7 +936,9 @@ static int sh_environment_too_large(request_rec *r, const sh_dir_conf *conf)
     if (len <= ceiling) {
         return 0;
     }
-    ap_log_rerror(APLOG_MARK, sh_log_warn_level(), 0, r,
+    level = sh_log_level(SH_REFUSED_ENV_OVERSIZE, APLOG_WARNING);
+    sh_report_refused(r, SH_REFUSED_ENV_OVERSIZE);
+    ap_log_rerror(APLOG_MARK, level, 0, r,
                   "%s would be %" APR_SIZE_T_FMT " bytes, more than "
                   "SecureHeadersEnvMaxSize (%" APR_SIZE_T_FMT "): refusing "
                   "the request (SecureHeadersEnvOversize Reject)",

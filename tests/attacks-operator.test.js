@@ -26,6 +26,7 @@ const { encodeEnvvars } = h;
 const OPERATOR_MODULES = ['rewrite', 'include', 'remoteip', 'proxy_http2'];
 describe('operator config and internal redirects', h.needFor({ tls: true, h2: true, modules: OPERATOR_MODULES }), () => {
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL], // the forged headers sent on purpose are refused with a warning
     backends: { be: {}, h2c: () => startH2cBackend() },
     apache: ({ be, h2c }) => ({
       tls: true,

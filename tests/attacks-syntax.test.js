@@ -162,6 +162,7 @@ describe('client attacks: header syntax', h.needFor(CLIENT_APACHE), () => {
 // ---------------------------------------------------------------------------
 describe('HttpProtocolOptions Unsafe', () => {
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL], // the forged headers sent on purpose are refused with a warning
     backends: { be: {} },
     apache: ({ be }) => ({
       vars: { BACKEND: be.url },

@@ -50,7 +50,8 @@ describe('reference scenarios and protocols', h.needFor({ tls: true, h2: true, m
     // mod_ssl at start-up: the TLS2PORT vhost's ServerName 127.0.0.1 is
     // neither the certificate's CN nor a DNS name of it (mod_ssl does not
     // count its IP address SAN).
-    allow: [/\[ssl:warn\] .*AH01909: 127\.0\.0\.1:\d+:0 server certificate does NOT include an ID which matches the server name$/],
+    allow: [/\[ssl:warn\] .*AH01909: 127\.0\.0\.1:\d+:0 server certificate does NOT include an ID which matches the server name$/,
+      h.CLIENT_REFUSAL],
   });
 
   test('GET / with User-Agent "special agent": the reference headers, exact', async () => {

@@ -22,6 +22,7 @@ const { rawPairs, assertSecure, proxied, received, vhost } = require('./lib/secu
 // ---------------------------------------------------------------------------
 describe('SecureHeaders Off', () => {
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL], // the forged headers sent on purpose are refused with a warning
     backends: { be: {} },
     ports: ['VHOSTOFF'],
     apache: ({ be }) => ({
@@ -81,6 +82,7 @@ describe('SecureHeaders Off', () => {
 // ---------------------------------------------------------------------------
 describe('requests that are not reverse-proxied are left alone', () => {
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL], // the forged headers sent on purpose are refused with a warning
     backends: { be: {} },
     ports: ['FWD'],
     apache: ({ be }) => ({

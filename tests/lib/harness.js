@@ -70,6 +70,7 @@ module.exports = {
   sleep: proc.sleep,
   // added with the split
   useApache: fixture.useApache,
+  CLIENT_REFUSAL: log.CLIENT_REFUSAL,
   readLog: log.readLog,
   parseErrorLogLine: log.parseErrorLogLine,
   unexpectedErrorLines: log.unexpectedErrorLines,

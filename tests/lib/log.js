@@ -85,7 +85,13 @@ function assertNoUnexpectedErrors(files, allow = [], what = 'this group') {
   }
 }
 
+// The warning the module logs when it refuses a client's "!~" header or
+// secure-headers signature member, the first of each kind in a second
+// (docs/operations.md): a group that sends them on purpose allows it.
+const CLIENT_REFUSAL = /\[secure_headers:warn\] (?:\[pid [^\]]*\] )?(?:\[(?:client|remote) [^\]]*\] )?refused request with client-supplied header "/;
+
 module.exports = {
+  CLIENT_REFUSAL,
   readLog,
   parseErrorLogLine,
   unexpectedErrorLines,
