@@ -74,12 +74,15 @@ Processes: demo ${process.pid}, Apache ${readPid(ap.dir)}, app ${app.pid}
   };
   if (!good) { console.error('demo self-check FAILED'); return stop(1); }
   if (process.env.DEMO_EXIT) return stop(0);
-  console.log('Running; Ctrl-C (or SIGTERM, SIGHUP) stops Apache and the app.');
   // Replaces the test harness's own handlers, which would exit at once.
+  // Before saying "Running": a signal sent on reading that line must find
+  // this handler (one that arrives while the old one is being replaced is
+  // lost).
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.removeAllListeners(sig);
     process.on(sig, () => stop(0));
   }
+  console.log('Running; Ctrl-C (or SIGTERM, SIGHUP) stops Apache and the app.');
 }
 
 function readPid(dir) {

@@ -72,7 +72,8 @@ describe('run-demo stops everything it started', () => {
       assert.ok(alive(d.apache) && alive(d.app));
       const exited = new Promise((r) => d.child.once('exit', (code, s) => r({ code, s })));
       process.kill(d.child.pid, sig);
-      const { code } = await exited;
+      const { code } = await Promise.race([exited,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`run-demo still running 20 s after ${sig}:\n${d.out()}`)), 20000).unref())]);
       assert.equal(code, 0, d.out());
       assert.ok(await gone(d.app), `the demo app (${d.app}) is still running after ${sig}`);
       assert.ok(await gone(d.apache), `Apache (${d.apache}) is still running after ${sig}`);
