@@ -358,6 +358,7 @@ describe('SecureHeaders On|Off, the secure-headers-off variable, SecureHeadersXF
   ];
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { be: {} },
     apache: ({ be }) => ({
       vars: { BACKEND: be.url },
@@ -466,6 +467,7 @@ describe('LogLevel secure_headers:debug', h.needFor({ tls: true }), () => {
   const SECRET = 'zz-top-secret-zz';
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { be: {} },
     apache: ({ be }) => ({
       tls: true,

@@ -269,6 +269,8 @@ const SCENARIOS = [
     name: 'spoofed !~ headers',
     vhostEnv: ['SetEnv FOO bar'],
     tls: true,
+    // Each refusal is a warning (rate-limited) in our error log.
+    ourLog: [H.CLIENT_REFUSAL],
     requests: [
       { name: '!~Passenger-Client-Address: 6.6.6.6', path: '/', headers: [[CA, '6.6.6.6']], status: 400 },
       { name: '!~passenger-proto: https (lower case)', path: '/', headers: [['!~passenger-proto', 'https']], status: 400 },

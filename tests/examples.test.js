@@ -113,7 +113,7 @@ describe('secure_headers.load + secure_headers.conf', () => {
     apache: ({ be }) => siteOptions(site, { vars: { BACKEND: be.url, BIG } }),
     // The written-out 8192-byte ceiling leaving BIG out of /app/x: the test
     // asserts this line (the group's only oversize request).
-    allow: [/\[secure_headers:warn\] .*\[client 127\.0\.0\.1:\d+\] !~Passenger-Envvars would exceed SecureHeadersEnvMaxSize \(8192 bytes\); left out 1 variable\(s\): BIG$/],
+    allow: [h.CLIENT_REFUSAL, /\[secure_headers:warn\] .*\[client 127\.0\.0\.1:\d+\] !~Passenger-Envvars would exceed SecureHeadersEnvMaxSize \(8192 bytes\); left out 1 variable\(s\): BIG$/],
   });
 
   test('the .load file points at the Debian module directory, the one apxs installs into', () => {
@@ -197,6 +197,7 @@ describe('express-app.conf', () => {
   let site;
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { be: {} },
     apache: ({ be }) => {
       site = example('express-app.conf', [PORT80, ['127.0.0.1:3000', hostPort(be)]]);
@@ -325,7 +326,7 @@ describe('tls-stdenvvars.conf', h.needFor({ tls: true }), () => {
     apache: () => siteOptions(around + '\n' + example('tls-stdenvvars.conf', replacements()), { tls: true }),
     // mod_ssl at start-up, in both instances: the file's ServerName
     // app.example.com is not a name of the test certificate (localhost).
-    allow: [/\[ssl:warn\] .*AH01909: app\.example\.com:\d+:0 server certificate does NOT include an ID which matches the server name$/],
+    allow: [h.CLIENT_REFUSAL, /\[ssl:warn\] .*AH01909: app\.example\.com:\d+:0 server certificate does NOT include an ID which matches the server name$/],
   });
 
   test('configtest passes', async () => {
@@ -399,6 +400,7 @@ describe('behind-tls-load-balancer.conf', h.needFor({ modules: ['remoteip'] }), 
   const replacements = (range) => [PORT80, ['10.0.0.0/8', range], ['127.0.0.1:3000', hostPort(fx.be)]];
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: {
       be: {},
       // A stranger here: the file as written, balancer in 10.0.0.0/8...
@@ -489,6 +491,7 @@ describe('balancer.conf', h.needFor({ modules: BALANCER_MODULES }), () => {
   const modules = BALANCER_MODULES;
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { bes: () => startBackends(3) },
     apache: ({ bes }) => {
       site = example('balancer.conf', [PORT80, ...bes.map((b, i) => [`127.0.0.1:300${i + 1}`, hostPort(b)])]);
@@ -542,6 +545,7 @@ describe('websockets.conf', () => {
 
   // Where the tests skip, no Apache at all.
   const fx = WS_SKIP.skip ? {} : h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { be: {} },
     apache: ({ be }) => {
       site = example('websockets.conf', [PORT80, appUrl(be)]);
@@ -612,6 +616,7 @@ describe('location-off.conf', () => {
   let site;
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: { app: {}, assets: {} },
     apache: ({ app, assets }) => {
       site = example('location-off.conf', [PORT80, ['127.0.0.1:3000', hostPort(app)], ['127.0.0.1:8080', hostPort(assets)]]);
@@ -668,6 +673,7 @@ describe('signed-backends.conf', SIG_SKIP, () => {
   const modules = ['slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests'];
 
   const fx = h.useApache({
+    allow: [h.CLIENT_REFUSAL],
     backends: {
       keyFiles: () => {
         keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-exkeys-'));
@@ -737,7 +743,7 @@ describe('apache-behind-apache.conf', () => {
     }),
     // The stranger refusing the edge's request to /out/: the test asserts
     // this warning, which names the fix.
-    allow: [/\[secure_headers:warn\] .*\[client 127\.0\.0\.1:\d+\] refused request from 127\.0\.0\.1 carrying another server's secure headers \("!~Passenger-Proto"\): if 127\.0\.0\.1 is a server in front of this one, name it with "SecureHeadersUpstream 127\.0\.0\.1"$/],
+    allow: [h.CLIENT_REFUSAL, /\[secure_headers:warn\] .*\[client 127\.0\.0\.1:\d+\] refused request from 127\.0\.0\.1 carrying another server's secure headers \("!~Passenger-Proto"\): if 127\.0\.0\.1 is a server in front of this one, name it with "SecureHeadersUpstream 127\.0\.0\.1"$/],
   });
 
   test('configtest passes', async () => {

@@ -66,7 +66,7 @@ describe('error-log check (no apache)', () => {
     `${ts} [core:crit] ${pid} AH00102: [Mon Dec 07 05:33:41 2026] file worker.c, line 1234, assertion "x" failed`,
     `${ts} [mpm_event:alert] ${pid} no listening sockets available, shutting down`,
     `${ts} [core:emerg] ${pid} AH00020: Configuration Failed, exiting`,
-    `${ts} [core:notice] ${pid} AH00052: child pid 9141 exit signal Segmentation fault (11)`,
+    `[Mon Dec 07 05:33:38.101010 2026] [core:notice] ${pid} AH00052: child pid 9141 exit signal Segmentation fault (11)`,
     `${ts} [mpm_event:notice] ${pid} AH00491: caught SIGTERM, shutting down`,
     '[Mon Dec 07 05:33:41 2026] [error] an old-style line without a module',
     'free(): invalid pointer',
@@ -87,6 +87,15 @@ describe('error-log check (no apache)', () => {
       line(/AH00020/), line(/AH00052/), line(/old-style/),
     ]);
     assert.deepEqual(h.unexpectedErrorLines(SAMPLE.split('\n').slice(0, 4).join('\n')), []);
+  });
+
+  test('a child that dies within a second of "caught SIGTERM" is httpd\'s stop, not a failure; earlier it fails', () => {
+    const stop = `${ts} [mpm_event:notice] ${pid} AH00491: caught SIGTERM, shutting down`;
+    const crash = (t) => `[Mon Dec 07 05:33:${t} 2026] [core:notice] ${pid} AH00052: child pid 9141 exit signal Segmentation fault (11)`;
+    assert.deepEqual(h.unexpectedErrorLines(`${crash('41.517696')}\n${stop}`), []);
+    assert.deepEqual(h.unexpectedErrorLines(`${crash('40.900000')}\n${stop}`), []);
+    assert.deepEqual(h.unexpectedErrorLines(`${crash('39.000000')}\n${stop}`), [crash('39.000000')]);
+    assert.deepEqual(h.unexpectedErrorLines(crash('41.517696')), [crash('41.517696')]);
   });
 
   test('the allow-list lets through exactly the lines its regexes match', () => {

@@ -188,6 +188,7 @@ SSLSessionCache "shmcb:\${DIR}/ssl_scache(512000)"
       };
     },
     allow: [
+      h.CLIENT_REFUSAL,
       // mod_ssl at each start of the edge: its TLS vhost's ServerName, its
       // address, is not a name of the test certificate.
       new RegExp(`\\[ssl:warn\\] .*AH01909: ${ipRe('edge')}:443:0 server certificate does NOT include an ID which matches the server name$`),

@@ -7,6 +7,14 @@
 // (AH00052, which httpd logs at notice: a crash must never pass unnoticed),
 // unless one of the group's allow-list regexes matches it. Each test group
 // declares the lines it provokes on purpose, as precisely as it can.
+//
+// One AH00052 is httpd's own and passes: a child that dies of a signal
+// within a second of the parent's "AH00491: caught SIGTERM, shutting down".
+// mpm_event's child crashes in apr_os_sock_get when it is told to stop while
+// it is still starting; tests stop Apache quickly, and an Apache without
+// this module does the same (about one stop in 40 here). A crash of the
+// module at other times is still caught, and at exit by the ASan and
+// valgrind runs.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,6 +28,15 @@ const FAILING_LEVELS = new Set(['emerg', 'alert', 'crit', 'error', 'warn']);
 const LINE_RE = /^\[[^\]]*\] \[(?:([A-Za-z0-9_.-]+):)?([a-z0-9]+)\] /;
 // A child process that ended on a signal: "AH00052: child pid 123 exit signal Segmentation fault (11)".
 const CHILD_SIGNAL_RE = /\bAH00052: child pid \d+ exit signal /;
+const STOPPING_RE = /\bAH00491: caught SIGTERM, shutting down/;
+// "[Mon Dec 07 06:33:23.517696 2026]" in seconds (the day and time suffice:
+// a test's log spans minutes).
+const STAMP_RE = /^\[\w{3} \w{3} (\d\d) (\d\d):(\d\d):(\d\d(?:\.\d+)?) \d{4}\]/;
+
+function stampOf(line) {
+  const m = STAMP_RE.exec(line);
+  return m ? ((Number(m[1]) * 24 + Number(m[2])) * 60 + Number(m[3])) * 60 + Number(m[4]) : null;
+}
 
 function readLog(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch (_) { return ''; }
@@ -45,10 +62,18 @@ function checkAllow(allow) {
 function unexpectedErrorLines(text, allow = []) {
   const res = checkAllow(allow);
   const out = [];
-  for (const line of String(text).split('\n')) {
+  const lines = String(text).split('\n');
+  const stops = lines.filter((l) => STOPPING_RE.test(l)).map(stampOf).filter((t) => t !== null);
+  const atStop = (line) => {
+    const t = stampOf(line);
+    return t !== null && stops.some((s) => Math.abs(s - t) <= 1);
+  };
+  for (const line of lines) {
     const p = parseErrorLogLine(line);
     if (!p) continue;
-    if (!FAILING_LEVELS.has(p.level) && !CHILD_SIGNAL_RE.test(line)) continue;
+    const crashed = CHILD_SIGNAL_RE.test(line);
+    if (!FAILING_LEVELS.has(p.level) && !crashed) continue;
+    if (crashed && !FAILING_LEVELS.has(p.level) && atStop(line)) continue;
     if (res.some((re) => re.test(line))) continue;
     out.push(line);
   }
