@@ -37,7 +37,7 @@ function report(c, err, req) {
 
 // Calls done(err, info) synchronously when the verdict is synchronous.
 function verdict(req, c, done) {
-  const { v } = cachedCheck(req, c);
+  const v = cachedCheck(req, c);
   if (v.promise) v.promise.then((info) => done(null, info), (err) => done(err));
   else done(v.error || null, v.value);
 }

@@ -10,7 +10,7 @@
 
 const crypto = require('node:crypto');
 const { fail, CODES } = require('./errors');
-const { parseDictionary } = require('./sf');
+const { parseDictionary, fastSignatureInput, fastSignature, COMMON } = require('./sf');
 
 const ALGS = {
   'hmac-sha256': {
@@ -122,15 +122,17 @@ function plainParam(v) {
   return v.type === 'binary' ? v.value.toString('base64') : v.value;
 }
 
-const DERIVED = {
-  '@method': 'method',
-  '@authority': 'authority',
-  '@path': 'path',
-  '@query': 'query',
-  '@scheme': 'scheme',
-  '@target-uri': 'targetUri',
-  '@request-target': 'requestTarget',
-};
+const DERIVED = new Map([
+  ['@method', 'method'],
+  ['@authority', 'authority'],
+  ['@path', 'path'],
+  ['@query', 'query'],
+  ['@scheme', 'scheme'],
+  ['@target-uri', 'targetUri'],
+  ['@request-target', 'requestTarget'],
+]);
+// Field names known to be valid (isFieldName()), skipping its loop.
+const FIELD_NAMES = new Set(COMMON.filter((n) => n[0] !== '@'));
 
 function isFieldName(name) {
   if (!name.length) return false;
@@ -145,16 +147,16 @@ function isFieldName(name) {
 
 function componentValue(message, lines, name) {
   let value;
-  if (name[0] === '@') {
-    const prop = Object.prototype.hasOwnProperty.call(DERIVED, name) ? DERIVED[name] : null;
+  if (name.charCodeAt(0) === 0x40) { // '@'
+    const prop = DERIVED.get(name);
     if (!prop) fail(CODES.SIGNATURE_MALFORMED, `unsupported derived component ${name}`);
     value = message[prop];
     if (typeof value !== 'string') fail(CODES.COMPONENT_MISSING, `the message has no ${name}`, { component: name });
   } else {
-    if (!isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
+    if (!FIELD_NAMES.has(name) && !isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
     const list = lines.get(name);
     if (!list) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
-    value = list.join(', ');
+    value = list.length === 1 ? list[0] : list.join(', ');
   }
   if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) fail(CODES.SIGNATURE_MALFORMED, `line break in ${name}`);
   return value;
@@ -163,9 +165,47 @@ function componentValue(message, lines, name) {
 function memberOf(lines, field, label) {
   const list = lines.get(field);
   if (!list) return null;
-  const { dict, duplicates } = parseDictionary(list.join(', '));
-  if (duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
-  return dict.has(label) ? dict.get(label) : null;
+  const { dict, duplicates } = parseDictionary(list.length === 1 ? list[0] : list.join(', '));
+  if (duplicates.length && duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
+  const m = dict.get(label);
+  return m === undefined ? null : m;
+}
+
+// Signature-Input's member `label`: { components, params: [[k, v]], raw },
+// null when absent. The common case (one line, one signature, as the
+// module writes it) by sf.js's recogniser, anything else by the general
+// parser and the checks below; RFC 8941 errors first, in field order.
+function inputMember(lines, label) {
+  const list = lines.get('signature-input');
+  if (list && list.length === 1) {
+    const fast = fastSignatureInput(list[0], label, newParams);
+    if (fast) return fast;
+  }
+  return memberOf(lines, 'signature-input', label);
+}
+
+function sigMember(lines, label) {
+  const list = lines.get('signature');
+  if (list && list.length === 1) {
+    const fast = fastSignature(list[0], label);
+    if (fast) return fast;
+  }
+  return memberOf(lines, 'signature', label);
+}
+
+// The signature's parameters by name: an object that inherits nothing (a
+// parameter named "constructor" or "tostring" is just that), with V8's fast
+// properties, which Object.create(null) does not get.
+function Params() {}
+Params.prototype = Object.create(null);
+const newParams = () => new Params();
+const TYPED = ['keyid', 'alg', 'nonce', 'tag', 'created', 'expires'];
+
+function checkedInput(input, label) {
+  if (input.components) return input;
+  if (!input.list) fail(CODES.SIGNATURE_MALFORMED, `Signature-Input "${label}" is not an inner list`);
+  if (input.dupParams) fail(CODES.SIGNATURE_MALFORMED, 'a signature parameter is repeated');
+  return null;
 }
 
 /**
@@ -182,33 +222,56 @@ function verifySignature(message, options) {
   const { label } = options || {};
   if (typeof label !== 'string' || !label) throw new TypeError('verifySignature: options.label');
   const keys = compileKeys(options.keys);
-  const lines = message.__fieldLines instanceof Map ? message.__fieldLines : fieldLines(message.headers);
+  return verifyLines(message, fieldLines(message.headers), label, keys);
+}
 
-  const input = memberOf(lines, 'signature-input', label);
-  const sig = memberOf(lines, 'signature', label);
+// The verification itself. lines: anything with get(lower-cased name) ->
+// [value, ...] | undefined (a Map from fieldLines(), or read()'s own
+// one-pass view of a request's rawHeaders).
+function verifyLines(message, lines, label, keys) {
+  const input = inputMember(lines, label);
+  const sig = sigMember(lines, label);
   if (!input && !sig) fail(CODES.SIGNATURE_MISSING, `no signature labelled "${label}"`);
   if (!input || !sig) fail(CODES.SIGNATURE_MALFORMED, `"${label}" is in only one of Signature-Input and Signature`);
-  if (!input.list) fail(CODES.SIGNATURE_MALFORMED, `Signature-Input "${label}" is not an inner list`);
-  if (input.dupParams) fail(CODES.SIGNATURE_MALFORMED, 'a signature parameter is repeated');
-  if (sig.list || sig.item.type !== 'binary') fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
+  const fast = checkedInput(input, label);
+  if (!Buffer.isBuffer(sig) && (sig.list || sig.item.type !== 'binary')) fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
+  const sigBytes = Buffer.isBuffer(sig) ? sig : sig.item.value;
 
-  const components = [];
-  for (const it of input.list) {
-    if (it.item.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, 'a component identifier is not a string');
-    if (it.params.size) fail(CODES.SIGNATURE_MALFORMED, 'component parameters are not supported');
-    if (components.indexOf(it.item.value) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${it.item.value} is listed twice`);
-    components.push(it.item.value);
+  let components;
+  if (fast) {
+    components = fast.components;
+    for (let i = 1; i < components.length; i++) {
+      if (components.lastIndexOf(components[i], i - 1) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${components[i]} is listed twice`);
+    }
+  } else {
+    components = [];
+    for (const it of input.list) {
+      if (it.item.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, 'a component identifier is not a string');
+      if (it.params.size) fail(CODES.SIGNATURE_MALFORMED, 'component parameters are not supported');
+      if (components.indexOf(it.item.value) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${it.item.value} is listed twice`);
+      components.push(it.item.value);
+    }
   }
 
-  const params = Object.create(null);
-  for (const [k, v] of input.params) params[k] = plainParam(v);
-  for (const k of ['keyid', 'alg', 'nonce', 'tag']) {
-    const v = input.params.get(k);
-    if (v && v.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not a string`);
-  }
-  for (const k of ['created', 'expires']) {
-    const v = input.params.get(k);
-    if (v && v.type !== 'integer') fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not an integer`);
+  let params;
+  if (fast) {
+    // strings and integers only: their JS types tell them apart
+    params = fast.params;
+    for (const k of TYPED) {
+      const v = params[k];
+      if (v !== undefined && typeof v !== (k === 'created' || k === 'expires' ? 'number' : 'string')) {
+        fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not ${k === 'created' || k === 'expires' ? 'an integer' : 'a string'}`);
+      }
+    }
+  } else {
+    params = new Params();
+    for (const [k, v] of input.params) params[k] = plainParam(v);
+    for (const k of TYPED) {
+      const v = input.params.get(k);
+      if (v && v.type !== (k === 'created' || k === 'expires' ? 'integer' : 'string')) {
+        fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not ${k === 'created' || k === 'expires' ? 'an integer' : 'a string'}`);
+      }
+    }
   }
 
   if (typeof params.keyid !== 'string') fail(CODES.UNKNOWN_KEY, 'the signature names no keyid');
@@ -218,16 +281,18 @@ function verifySignature(message, options) {
     fail(CODES.ALG_MISMATCH, `keyid "${params.keyid}" is ${entry.alg}, the signature says ${params.alg}`, { keyid: params.keyid });
   }
 
-  const baseLines = [];
-  for (const name of components) baseLines.push(`"${name}": ${componentValue(message, lines, name)}`);
-  baseLines.push(`"@signature-params": ${input.raw}`);
+  const baseLines = new Array(components.length + 1);
+  for (let i = 0; i < components.length; i++) {
+    const name = components[i];
+    baseLines[i] = `"${name}": ${componentValue(message, lines, name)}`;
+  }
+  baseLines[components.length] = `"@signature-params": ${input.raw}`;
   const base = baseLines.join('\n');
 
   // Node hands header values and the target over as latin1 strings (one
   // char per byte), so latin1 gives back the bytes Apache signed.
   if (NON_LATIN1.test(base)) fail(CODES.SIGNATURE_MALFORMED, 'a component value is not a byte string');
   const alg = ALGS[entry.alg];
-  const sigBytes = sig.item.value;
   let ok = false;
   try {
     ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, Buffer.from(base, 'latin1'), sigBytes);
@@ -238,4 +303,4 @@ function verifySignature(message, options) {
   return { label, keyid: params.keyid, alg: entry.alg, components, params, base };
 }
 
-module.exports = { verifySignature, compileKeys, fieldLines, trimOWS, ALGS };
+module.exports = { verifySignature, verifyLines, compileKeys, fieldLines, trimOWS, ALGS };
