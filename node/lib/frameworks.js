@@ -80,8 +80,16 @@ function express(options) {
 
 // ----------------------------------------------------------------- Fastify
 
+// Fastify hands a plugin its register() options, its own among them.
+const FASTIFY_OWN = ['prefix', 'logLevel', 'logSerializers'];
+
 function fastify(instance, options, done) {
-  const c = compiled(options);
+  let mine = options;
+  if (options && FASTIFY_OWN.some((n) => n in options)) {
+    mine = Object.assign({}, options);
+    for (const n of FASTIFY_OWN) delete mine[n];
+  }
+  const c = compiled(mine);
   if (!instance.hasRequestDecorator('secureHeaders')) instance.decorateRequest('secureHeaders', null);
   instance.addHook('onRequest', (request, reply, next) => {
     verdict(request.raw, c, (err, info) => {

@@ -4,9 +4,9 @@
 
 const net = require('node:net');
 const { SecureHeadersError, fail, CODES } = require('./errors');
-const { verifyLines, compileKeys, fieldLines, trimOWS } = require('./signature');
+const { verifyLines, fieldLines, trimOWS } = require('./signature');
 const { envFacts } = require('./envvars');
-const { createMemoryReplayCache } = require('./replay');
+const { compile: compileOptions } = require('./options');
 
 const LABEL = 'secure-headers';
 const TAG = 'mod_secure_headers';
@@ -19,52 +19,15 @@ const REQUIRED = ['@method', '@authority', '@path', '@query'];
 // ---------------------------------------------------------------- options
 
 function compile(options) {
-  const o = options || {};
-  if (typeof o !== 'object') throw new TypeError('options: an object');
-  const keys = o.keys === undefined || o.keys === null ? null : compileKeys(o.keys);
-  const strict = o.strict === undefined ? !!keys : o.strict;
-  if (typeof strict !== 'boolean') throw new TypeError('options.strict: a boolean');
-  const clockSkew = o.clockSkew === undefined ? 5 : o.clockSkew;
-  if (typeof clockSkew !== 'number' || !(clockSkew >= 0) || !Number.isFinite(clockSkew)) throw new TypeError('options.clockSkew: seconds >= 0');
-  const maxLifetime = o.maxLifetime === undefined ? 3600 : o.maxLifetime;
-  if (typeof maxLifetime !== 'number' || !(maxLifetime > 0)) throw new TypeError('options.maxLifetime: seconds > 0');
-  const rc = o.replayCache;
-  if (!(rc === undefined || rc === true || rc === false || (rc && typeof rc.remember === 'function'))) {
-    throw new TypeError('options.replayCache: false, or an object with remember(keyid, nonce, retainUntil, now)');
-  }
-  let replay = null;
-  if (keys && rc !== false) replay = rc === undefined || rc === true ? sharedReplayCache() : rc;
-  let authority = null;
-  if (o.authority !== undefined && o.authority !== null) {
-    const list = Array.isArray(o.authority) ? o.authority : [o.authority];
-    if (!list.length || list.some((a) => typeof a !== 'string' || !a)) throw new TypeError('options.authority: host[:port] or a list of them');
-    authority = list;
-  }
-  const xForwarded = o.xForwarded === undefined ? false : o.xForwarded;
-  if (typeof xForwarded !== 'boolean') throw new TypeError('options.xForwarded: a boolean');
-  if (o.onReject !== undefined && typeof o.onReject !== 'function') throw new TypeError('options.onReject: a function (err, req)');
-  if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('options.now: a function returning milliseconds');
-  return {
-    keys, strict, clockSkew, maxLifetime, replay, authority, xForwarded,
-    // as @authority reads on a plain and on a TLS connection
-    authorityPlain: authority && authority.map((a) => normaliseAuthority(a, false)),
-    authorityTls: authority && authority.map((a) => normaliseAuthority(a, true)),
-    onReject: o.onReject || null,
-    now: o.now || Date.now,
-  };
+  const c = compileOptions(options);
+  // as @authority reads on a plain and on a TLS connection
+  c.authorityPlain = c.authority && c.authority.map((a) => normaliseAuthority(a, false));
+  c.authorityTls = c.authority && c.authority.map((a) => normaliseAuthority(a, true));
+  return c;
 }
 
-// One default replay cache for the whole process, whatever options object
-// asks for it: a nonce accepted once is refused everywhere after, even when
-// an app builds a fresh options object per call. (Compiled options are kept
-// per options object: pass the same one each time, as the middleware
-// factories do, to compile the keys once.)
-let sharedCache = null;
-function sharedReplayCache() {
-  if (!sharedCache) sharedCache = createMemoryReplayCache();
-  return sharedCache;
-}
-
+// Compiled options are kept per options object: pass the same one each
+// time, as the middleware factories do, to compile the keys once.
 const compiledByOptions = new WeakMap();
 let defaultCompiled = null;
 
@@ -402,6 +365,13 @@ function remembered(req, c, lines, signedInfo, now) {
   const nonceKey = `${keyid}\n${p.nonce}`;
   let mine = req[ACCEPTED];
   if (mine && mine.has(nonceKey)) return trustedFacts(req, lines, signedInfo, c);
+  // A store that remembers only since it started (the in-memory cache,
+  // after a restart) cannot know what was accepted before.
+  const startedAt = c.replay.startedAt;
+  if (typeof startedAt === 'number' && p.created < Math.floor(startedAt)) {
+    return softly(req, c, lines, new SecureHeadersError(CODES.CREATED_BEFORE_CACHE,
+      `created ${p.created} is before the replay cache started (${Math.floor(startedAt)}): it may have been accepted before a restart`, { keyid }));
+  }
   const settle = (fresh) => {
     if (fresh === false) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
@@ -458,10 +428,29 @@ function keepVerdict(req, v) {
   else fallbackVerdicts.set(req, next);
 }
 
+// read() without the middleware compiles its options on the first request:
+// the authority to pin is then in front of us, as Apache signed it.
+function withHostHint(e, req) {
+  if (!(e instanceof TypeError) || !/^options\.authority is missing/.test(e.message)) return e;
+  const raw = req.rawHeaders || [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (String(raw[i]).toLowerCase() === 'host') {
+      e.message += `. This request came for Host ${JSON.stringify(String(raw[i + 1]))}: with ProxyPreserveHost Off, that is the value`;
+      break;
+    }
+  }
+  return e;
+}
+
 /** The verdict on req for options: { value } | { error } | { promise }. */
 function cachedCheck(req, options) {
   if (!req || typeof req !== 'object') throw new TypeError('read: req is an http.IncomingMessage');
-  const c = compiled(options);
+  let c;
+  try {
+    c = compiled(options);
+  } catch (e) {
+    throw withHostHint(e, req);
+  }
   let v = verdictOf(req, c);
   if (v) return v;
   v = new Verdict(c);

@@ -53,9 +53,29 @@ const ALGS = {
   },
 };
 
+// A backend verifies with the public key only: a private key here would
+// let whoever reads the app's files sign requests to every backend, which
+// is what asymmetric keys are meant to prevent.
 function publicKey(key, keyid) {
+  let isPrivate = key instanceof crypto.KeyObject && key.type === 'private';
+  if (!isPrivate && !(key instanceof crypto.KeyObject)) {
+    try {
+      crypto.createPrivateKey(key);
+      isPrivate = true;
+    } catch (_) {
+      // not a private key: good
+    }
+  }
+  if (isPrivate) {
+    throw new TypeError(`keys["${keyid}"]: this is a private key; a backend needs only the public key, and one that holds ` +
+      'the private key can sign requests to every backend: give backends the public key: ' +
+      `openssl pkey -in ${keyid}.pem -pubout -out ${keyid}.pub.pem`);
+  }
   try {
-    if (key instanceof crypto.KeyObject) return key.type === 'public' ? key : crypto.createPublicKey(key);
+    if (key instanceof crypto.KeyObject) {
+      if (key.type !== 'public') throw new Error(`a ${key.type} key`);
+      return key;
+    }
     return crypto.createPublicKey(key);
   } catch (e) {
     throw new TypeError(`keys["${keyid}"]: not a public key: ${e.message}`);
@@ -65,11 +85,17 @@ function publicKey(key, keyid) {
 /** { keyid: { alg, key } } -> Map(keyid -> { alg, key }) with keys ready for node:crypto. */
 function compileKeys(keys) {
   if (keys instanceof Map && keys.__secureHeadersCompiled) return keys;
-  if (!keys || typeof keys !== 'object') throw new TypeError('keys: an object { keyid: { alg, key } }');
+  if (!isPlainObject(keys)) {
+    throw new TypeError(`keys: a plain object keyed by keyid, { "edge-2026-12": { alg, key } } (got ${keys instanceof Map ? 'a Map' : Array.isArray(keys) ? 'an array' : typeof keys})`);
+  }
+  if (typeof keys.alg === 'string' && 'key' in keys) {
+    throw new TypeError(`keys: keyed by keyid, { "<keyid>": { alg: "${keys.alg}", key } }, not one { alg, key }: the keyid is the one in Apache's SecureHeadersSignKey`);
+  }
   const out = new Map();
   for (const keyid of Object.keys(keys)) {
     const spec = keys[keyid];
-    if (!spec || typeof spec !== 'object') throw new TypeError(`keys["${keyid}"]: { alg, key }`);
+    if (!isPlainObject(spec)) throw new TypeError(`keys["${keyid}"]: { alg, key }`);
+    unknownNames(spec, SPEC_NAMES, `keys["${keyid}"]`);
     const alg = ALGS[spec.alg];
     if (!alg || !Object.prototype.hasOwnProperty.call(ALGS, spec.alg)) {
       throw new TypeError(`keys["${keyid}"].alg: one of ${Object.keys(ALGS).join(', ')} (got ${String(spec.alg)})`);
@@ -79,6 +105,19 @@ function compileKeys(keys) {
   if (!out.size) throw new TypeError('keys: at least one key');
   Object.defineProperty(out, '__secureHeadersCompiled', { value: true });
   return out;
+}
+
+const SPEC_NAMES = ['alg', 'key'];
+
+function isPlainObject(x) {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+// "x" is not an option: did you mean "y"? (lazily: options.js requires this file)
+function unknownNames(obj, valid, what) {
+  return require('./options').unknownNames(obj, valid, what);
 }
 
 // Field lines of a message: [[name, value], ...] or node's flat rawHeaders.
