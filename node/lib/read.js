@@ -139,11 +139,22 @@ class Fields {
   }
 
   get(name) {
-    const slot = SLOT_OF.get(name);
-    if (slot !== undefined) return this[slot];
-    if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) return this.others ? this.others.get(name) : undefined;
-    if (!this.all) this.all = fieldLines(this.raw);
-    return this.all.get(name);
+    switch (name) {
+      case 'host': return this.host;
+      case ':authority': return this.authority;
+      case 'signature-input': return this.sigInput;
+      case 'signature': return this.sig;
+      case 'x-forwarded-proto': return this.xfp;
+      case 'x-forwarded-host': return this.xfh;
+      case 'x-forwarded-for': return this.xff;
+      case PROTO: return this.proto;
+      case CLIENT: return this.client;
+      case ENVVARS: return this.envvars;
+      default:
+        if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) return this.others ? this.others.get(name) : undefined;
+        if (!this.all) this.all = fieldLines(this.raw);
+        return this.all.get(name);
+    }
   }
 }
 

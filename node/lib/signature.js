@@ -325,13 +325,12 @@ function verifyLines(message, lines, label, keys) {
     fail(CODES.ALG_MISMATCH, `keyid "${params.keyid}" is ${entry.alg}, the signature says ${params.alg}`, { keyid: params.keyid });
   }
 
-  const baseLines = new Array(components.length + 1);
+  let base = '';
   for (let i = 0; i < components.length; i++) {
     const name = components[i];
-    baseLines[i] = `"${name}": ${componentValue(message, lines, name)}`;
+    base += '"' + name + '": ' + componentValue(message, lines, name) + '\n';
   }
-  baseLines[components.length] = `"@signature-params": ${input.raw}`;
-  const base = baseLines.join('\n');
+  base += '"@signature-params": ' + input.raw;
 
   // Node hands header values and the target over as latin1 strings (one
   // char per byte), so latin1 gives back the bytes Apache signed.
