@@ -271,17 +271,14 @@ function verifyApache(req, c, lines, secureNames, now) {
   if (now > p.expires + c.clockSkew) fail(CODES.SIGNATURE_EXPIRED, `expired at ${p.expires} (now ${Math.floor(now)})`, { keyid: v.keyid });
 
   const covered = v.components;
-  for (let i = 0; i < REQUIRED.length; i++) {
-    const name = REQUIRED[i];
-    if (covered.indexOf(name) < 0) fail(CODES.COMPONENT_NOT_COVERED, `${name} is not covered`, { keyid: v.keyid, component: name });
-  }
+  const cov = coverageOf(covered);
+  if (cov.missing !== null) fail(CODES.COMPONENT_NOT_COVERED, `${cov.missing} is not covered`, { keyid: v.keyid, component: cov.missing });
   if (secureNames) {
     for (const name of secureNames) {
       if (covered.indexOf(name) < 0) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
     }
   }
-  let xf = 0;
-  for (let i = 0; i < XF.length; i++) if (covered.indexOf(XF[i]) >= 0) xf++;
+  const xf = cov.xf;
   if (xf !== 0 && xf !== XF.length) fail(CODES.COMPONENT_NOT_COVERED, 'X-Forwarded-Proto, -Host and -For are covered together or not at all', { keyid: v.keyid });
   if (c.xForwarded && !xf) fail(CODES.COMPONENT_NOT_COVERED, 'xForwarded is set but X-Forwarded-* are not covered', { keyid: v.keyid });
 
@@ -292,6 +289,21 @@ function verifyApache(req, c, lines, secureNames, now) {
     }
   }
   return { v, xfCovered: xf === XF.length };
+}
+
+// Which required component is missing (or null) and how many of
+// X-Forwarded-* are covered, for a component list; kept for the last
+// shared (frozen) list, which the recogniser hands out again and again.
+let lastCoverage = null;
+function coverageOf(covered) {
+  if (lastCoverage !== null && lastCoverage.list === covered) return lastCoverage;
+  let missingName = null;
+  for (let i = 0; i < REQUIRED.length && missingName === null; i++) if (covered.indexOf(REQUIRED[i]) < 0) missingName = REQUIRED[i];
+  let xf = 0;
+  for (let i = 0; i < XF.length; i++) if (covered.indexOf(XF[i]) >= 0) xf++;
+  const cov = { list: covered, missing: missingName, xf };
+  if (Object.isFrozen(covered)) lastCoverage = cov;
+  return cov;
 }
 
 function missing(k, v) {

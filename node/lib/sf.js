@@ -335,8 +335,15 @@ function commonParam(s, start, end) {
   return name;
 }
 
+// Apache writes the same label and component list on every request of a
+// location: the last one recognised is kept (the text up to ")" and its
+// components, frozen), and a field that starts with it is read from there.
+let lastHead = null;
+let lastComponents = null;
+
 /**
- * `label=(...)` params, the whole input: { components: [string], params,
+ * `label=(...)` params, the whole input: { components: [string] (frozen, and
+ * shared between calls with the same list), params,
  * raw } or null. params: an object made by newParams(), each parameter's
  * value a string or an integer (the only types this shape has), set in
  * order.
@@ -344,28 +351,38 @@ function commonParam(s, start, end) {
 function fastSignatureInput(s, label, newParams) {
   const n = s.length;
   const L = label.length;
-  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x28 || !s.startsWith(label) || !isKey(label)) return null;
+  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x28 || s.slice(0, L) !== label || !isKey(label)) return null;
   let i = L + 2;
-  const components = [];
-  if (s.charCodeAt(i) !== 0x29) {
-    for (;;) {
-      if (s.charCodeAt(i) !== 0x22) return null;
-      const start = ++i;
+  let components;
+  if (lastHead !== null && n > lastHead.length && s.slice(0, lastHead.length) === lastHead) {
+    // the same label and component list as the last one recognised
+    components = lastComponents;
+    i = lastHead.length;
+  } else {
+    components = [];
+    if (s.charCodeAt(i) !== 0x29) {
       for (;;) {
-        const c = s.charCodeAt(i);
-        if (c === 0x22) break;
-        if (!(c > 0x20 && c < 0x7f) || c === 0x5c) return null; // NaN at the end, too
+        if (s.charCodeAt(i) !== 0x22) return null;
+        const start = ++i;
+        for (;;) {
+          const c = s.charCodeAt(i);
+          if (c === 0x22) break;
+          if (!(c > 0x20 && c < 0x7f) || c === 0x5c) return null; // NaN at the end, too
+          i++;
+        }
+        components.push(s.slice(start, i));
+        i++;
+        const d = s.charCodeAt(i);
+        if (d === 0x29) break;
+        if (d !== 0x20) return null;
         i++;
       }
-      components.push(s.slice(start, i));
-      i++;
-      const d = s.charCodeAt(i);
-      if (d === 0x29) break;
-      if (d !== 0x20) return null;
-      i++;
     }
+    i++; // ')'
+    // a copy of its own (a slice would keep s alive, and compares slowly)
+    lastHead = Buffer.from(s.slice(0, i), 'latin1').toString('latin1');
+    lastComponents = Object.freeze(components);
   }
-  i++; // ')'
   const params = newParams();
   while (i < n) {
     if (s.charCodeAt(i) !== 0x3b) return null;
@@ -407,7 +424,7 @@ function fastSignatureInput(s, label, newParams) {
 function fastSignature(s, label) {
   const n = s.length;
   const L = label.length;
-  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x3a || s.charCodeAt(n - 1) !== 0x3a || !s.startsWith(label) || !isKey(label)) return null;
+  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x3a || s.charCodeAt(n - 1) !== 0x3a || s.slice(0, L) !== label || !isKey(label)) return null;
   let pad = 0;
   for (let i = L + 2; i < n - 1; i++) {
     const c = s.charCodeAt(i);

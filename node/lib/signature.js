@@ -237,6 +237,9 @@ function sigMember(lines, label) {
   return memberOf(lines, 'signature', label);
 }
 
+// The last shared (frozen) component list found to have no repeats.
+let uniqueComponents = null;
+
 // The signature's parameters by name: an object that inherits nothing (a
 // parameter named "constructor" or "tostring" is just that), with V8's fast
 // properties, which Object.create(null) does not get.
@@ -266,7 +269,9 @@ function verifySignature(message, options) {
   const { label } = options || {};
   if (typeof label !== 'string' || !label) throw new TypeError('verifySignature: options.label');
   const keys = compileKeys(options.keys);
-  return verifyLines(message, fieldLines(message.headers), label, keys);
+  const v = verifyLines(message, fieldLines(message.headers), label, keys);
+  v.components = v.components.slice(); // the caller's own
+  return v;
 }
 
 // The verification itself. lines: anything with get(lower-cased name) ->
@@ -284,8 +289,11 @@ function verifyLines(message, lines, label, keys) {
   let components;
   if (fast) {
     components = fast.components;
-    for (let i = 1; i < components.length; i++) {
-      if (components.lastIndexOf(components[i], i - 1) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${components[i]} is listed twice`);
+    if (components !== uniqueComponents) {
+      for (let i = 1; i < components.length; i++) {
+        if (components.lastIndexOf(components[i], i - 1) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${components[i]} is listed twice`);
+      }
+      if (Object.isFrozen(components)) uniqueComponents = components;
     }
   } else {
     components = [];
