@@ -342,7 +342,7 @@ function wrapStoreError(e) {
 
 // Per request, kept on the request object itself under symbols (no
 // WeakMap: an own property costs the request far less, and dies with it).
-const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // Set of "keyid\nnonce" this request got accepted
+const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
 const VERDICT = Symbol('secureHeaders.verdict'); // a verdict, or Map(compiled -> verdict)
 const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
 
@@ -386,8 +386,8 @@ function remembered(req, c, lines, signedInfo, now) {
   // The same request object checked again (other options, the app calling
   // read() after the middleware) is not a replay of itself.
   const nonceKey = `${keyid}\n${p.nonce}`;
-  let mine = req[ACCEPTED];
-  if (mine && mine.has(nonceKey)) return trustedFacts(req, lines, signedInfo, c);
+  const mine = req[ACCEPTED];
+  if (mine !== undefined && (mine === nonceKey || (typeof mine !== 'string' && mine.has(nonceKey)))) return trustedFacts(req, lines, signedInfo, c);
   // A store that remembers only since it started (the in-memory cache,
   // after a restart) cannot know what was accepted before.
   const startedAt = c.replay.startedAt;
@@ -399,11 +399,13 @@ function remembered(req, c, lines, signedInfo, now) {
     if (fresh === false) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
     }
-    if (!mine) {
-      mine = new Set();
-      if (Object.isExtensible(req)) Object.defineProperty(req, ACCEPTED, { value: mine });
+    // usually one nonce per request: the string itself; a Set past one
+    if (Object.isExtensible(req)) {
+      const now2 = req[ACCEPTED];
+      if (now2 === undefined) req[ACCEPTED] = nonceKey;
+      else if (typeof now2 === 'string') req[ACCEPTED] = new Set([now2, nonceKey]);
+      else now2.add(nonceKey);
     }
-    mine.add(nonceKey);
     return trustedFacts(req, lines, signedInfo, c);
   };
   let r;

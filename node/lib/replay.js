@@ -62,7 +62,9 @@ function makeMemoryCache({ maxEntries = 100000, perProcess = false, startedAt })
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!less(heap[i], heap[p])) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
+      const t = heap[i];
+      heap[i] = heap[p];
+      heap[p] = t;
       i = p;
     }
   }
@@ -79,7 +81,9 @@ function makeMemoryCache({ maxEntries = 100000, perProcess = false, startedAt })
         if (l < heap.length && less(heap[l], heap[m])) m = l;
         if (r < heap.length && less(heap[r], heap[m])) m = r;
         if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
+        const t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
         i = m;
       }
     }
