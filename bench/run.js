@@ -58,7 +58,8 @@ const WWW = (() => {
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY || '';
 // BENCH_ONLY=callgrind, wrk or sign (the native signing microbenchmark), or
-// several, comma-separated; unset: all of them.
+// several, comma-separated; unset: all of them. wrk-sign: only the signed
+// against unsigned throughput of wrk (BENCH_WRK_SIGN's algorithms).
 const PHASES = new Set(ONLY ? ONLY.split(',') : ['callgrind', 'wrk', 'sign']);
 const ENVS = (process.env.BENCH_ENVS || 'small,tls,big,static').split(',').filter(Boolean);
 const N1 = Number(process.env.BENCH_N1 || (QUICK ? 100 : 200));
@@ -490,7 +491,7 @@ const SETUPS = {
 const SIGN_SETUPS = signing.algorithms(process.env.BENCH_SIGN).map((a) => `sign-${a}`);
 for (const k of SIGN_SETUPS) {
   const a = k.slice(5);
-  SETUPS[k] = { label: `(c) + SecureHeadersSignKey ${signing.ALGS[a].alg}`, short: `(c) + ${a}`, withModule: true, withHeaders: false, sign: a };
+  SETUPS[k] = { label: `(c) + SecureHeadersSignKey ${signing.ALGS[a].conf || signing.ALGS[a].alg}`, short: `(c) + ${a}`, withModule: true, withHeaders: false, sign: a };
 }
 // The objects whose functions are each configuration's own (BENCH_SO may
 // name the module's file otherwise).
@@ -1090,13 +1091,13 @@ async function runWrkSign() {
   res.load = loadNote();
   const backend = await startBackend('wrk-sign', SERVER_CPUS);
   const setups = [];
-  const KEY = { hmac: 'H', ed25519: 'E', ecdsa: 'S' };
+  const KEY = { hmac: 'H', ed25519: 'E', ecdsa: 'S', derived: 'D' };
   try {
     const unsigned = { key: 'U', label: 'Apache + mod_proxy + mod_secure_headers, unsigned', alg: null,
       ...(await startApache('wrk-U', { backendPort: backend.port, withModule: true })) };
     const signed = [];
     for (const a of algs) {
-      signed.push({ key: KEY[a], label: `the same + SecureHeadersSignKey ${signing.ALGS[a].alg}`, alg: a,
+      signed.push({ key: KEY[a], label: `the same + SecureHeadersSignKey ${signing.ALGS[a].conf || signing.ALGS[a].alg}`, alg: a,
         ...(await startApache(`wrk-${KEY[a]}`, { backendPort: backend.port, withModule: true, sign: a })) });
     }
     setups.push(signed[0], unsigned, ...signed.slice(1));
@@ -1129,7 +1130,7 @@ async function runWrkSign() {
 function moduleVersion() {
   if (process.env.BENCH_SO) return '';
   const head = run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO });
-  const dirty = run('git', ['status', '--porcelain', '--', 'mod_secure_headers.c', 'sh_core.c', 'sh_sig.c', 'sh_upstream.c', 'include'], { cwd: REPO });
+  const dirty = run('git', ['status', '--porcelain', '--', ':(glob)*.c', 'include', 'Makefile.apxs', 'units.mk'], { cwd: REPO });
   if (head.status !== 0) return '';
   return `, built from ${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes to its sources' : ''}`;
 }
@@ -1312,7 +1313,7 @@ async function main() {
   build();
   TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'sh-bench-'));
   fs.chmodSync(TMP, 0o755);
-  if (SIGN_SETUPS.length || PHASES.has('wrk')) signing.makeKeys(TMP);
+  if (SIGN_SETUPS.length || PHASES.has('wrk') || PHASES.has('wrk-sign')) signing.makeKeys(TMP);
   const t0 = Date.now();
   let cg = null;
   let wk = null;
@@ -1326,9 +1327,11 @@ async function main() {
     log(`# (a) callgrind: ${ENVS.join(', ')}; sessions of ${N1} and ${N2} requests`);
     cg = await runCallgrind();
   }
-  if (PHASES.has('wrk')) {
-    log('# (b) throughput');
-    wk = await runWrk();
+  if (PHASES.has('wrk') || PHASES.has('wrk-sign')) {
+    if (PHASES.has('wrk')) {
+      log('# (b) throughput');
+      wk = await runWrk();
+    }
     if (signing.algorithms(process.env.BENCH_WRK_SIGN, ['hmac', 'ed25519']).length) {
       log('# (b) throughput, signed against unsigned');
       sg.wrk = await runWrkSign();

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
- * Microbenchmark of what signing adds to one request (SPEC point 6): the
+ * Microbenchmark of what signing adds to one request (docs/signing.md): the
  * module's own signing path (nonce, signature parameters, base, signature,
  * base64), per algorithm, over the components of a typical small request,
  * and the alternatives measured against it (OpenSSL's one-shot HMAC(), a
@@ -29,8 +31,10 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include "sh_core.h"
-#include "sh_sig.h"
+#include "sh_base64.h"
+#include "sh_keys.h"
+#include "sh_nonce.h"
+#include "sh_sigbase.h"
 
 static apr_pool_t *root, *req;
 static sh_component comps[9];
@@ -64,14 +68,14 @@ static void setup_components(void)
     ncomps = 6;
 }
 
-/* The module's path, as sh_sign_components in mod_secure_headers.c runs
+/* The module's path, as sh_sign_components in sh_outbound.c runs
  * it for a request: all of it, from the nonce to the header values. */
 static void module_sign(const sh_key *key)
 {
     char nonce[SH_NONCE_LEN + 1];
     const char *input, *value;
 
-    if (!sh_nonce(nonce)
+    if (!sh_nonce_new(nonce)
         || !sh_sig_sign(req, key, comps, ncomps, 1764600000, 1764600060,
                         nonce, NULL, SH_SIG_LABEL "=", SH_SIG_LABEL "=",
                         &input, &value)) {
@@ -134,7 +138,7 @@ static void nonce_batched(void)
 {
     char n[SH_NONCE_LEN + 1];
 
-    if (!sh_nonce(n)) {
+    if (!sh_nonce_new(n)) {
         abort();
     }
     sink += (unsigned)n[0];
@@ -170,7 +174,7 @@ static const struct {
     { "hmac-pads", pads_hmac, "HMAC-SHA256 from precomputed pads (the module's)" },
     { "hmac-evp-mac-dup", evp_mac_dup, "pre-keyed EVP_MAC_CTX, duplicated per request" },
     { "hmac-oneshot", oneshot_hmac, "OpenSSL one-shot HMAC()" },
-    { "nonce-batched", nonce_batched, "sh_nonce (RAND_bytes once per 64)" },
+    { "nonce-batched", nonce_batched, "sh_nonce_new (RAND_bytes once per 64)" },
     { "nonce-rand-each", rand_each, "RAND_bytes(16) per nonce" },
 };
 

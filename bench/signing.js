@@ -17,6 +17,9 @@ const ALGS = {
   hmac: { alg: 'hmac-sha256', keyid: 'bench-hmac' },
   ed25519: { alg: 'ed25519', keyid: 'bench-ed25519' },
   ecdsa: { alg: 'ecdsa-p256-sha256', keyid: 'bench-ecdsa' },
+  // hmac-sha256 with the key derived for the backend from a master
+  // (SecureHeadersSignKey ... hkdf-sha256, docs/derived-keys.md).
+  derived: { alg: 'hmac-sha256', keyid: 'bench-derived', conf: 'hkdf-sha256' },
 };
 
 // Issue 9 point 6: hmac-sha256 signing adds at most 1.0 µs per request
@@ -58,6 +61,10 @@ function makeKeys(tmp) {
   const dir = path.join(tmp, 'keys');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   KEYS = keyFiles(dir);
+  const master = crypto.randomBytes(32);
+  const masterFile = path.join(dir, 'master.key');
+  fs.writeFileSync(masterFile, master, { mode: 0o600 });
+  KEYS.derived = { file: masterFile, alg: 'hmac-sha256', master };
   for (const a of Object.keys(ALGS)) {
     fs.chmodSync(KEYS[a].file, 0o600);
     if ((fs.statSync(KEYS[a].file).mode & 0o777) !== 0o600) throw new Error(`${KEYS[a].file}: not mode 600`);
@@ -67,7 +74,7 @@ function makeKeys(tmp) {
 
 function signKeyLine(a) {
   if (!KEYS) throw new Error('signing keys not made');
-  return `SecureHeadersSignKey ${ALGS[a].keyid} ${ALGS[a].alg} ${KEYS[a].file}`;
+  return `SecureHeadersSignKey ${ALGS[a].keyid} ${ALGS[a].conf || ALGS[a].alg} ${KEYS[a].file}`;
 }
 
 /** The signature base of RFC 9421 for the module's signature on the
@@ -86,8 +93,15 @@ function signatureBase(st, s) {
   return lines.join('\n');
 }
 
-function verify(a, base, sig) {
+function verify(a, base, sig, st) {
   const k = KEYS[a];
+  if (a === 'derived') {
+    // The backend's own key: derived for the URL Apache proxied to, which
+    // the Host it received names (no ProxyPreserveHost in the bench).
+    const { deriveKey } = require('../node/lib/derive');
+    const key = deriveKey(k.master, `http://${headerLists(st).host[0]}`);
+    return crypto.timingSafeEqual(crypto.createHmac('sha256', key).update(base).digest(), sig);
+  }
   if (a === 'hmac') return crypto.timingSafeEqual(crypto.createHmac('sha256', k.key).update(base).digest(), sig);
   if (a === 'ed25519') return crypto.verify(null, Buffer.from(base), k.key, sig);
   return crypto.verify('sha256', Buffer.from(base), { key: k.key, dsaEncoding: 'ieee-p1363' }, sig);
@@ -116,7 +130,7 @@ function checkSignature(st, a, what) {
     throw new Error(`${what}: covers ${s.components.join(' ')}, expected ${want.join(' ')}`);
   }
   const base = signatureBase(st, s);
-  if (!verify(a, base, s.signature)) throw new Error(`${what}: the ${s.alg} signature does not verify over the rebuilt base:\n${base}`);
+  if (!verify(a, base, s.signature, st)) throw new Error(`${what}: the ${s.alg} signature does not verify over the rebuilt base:\n${base}`);
   const sigHeader = headers.signature.find((v) => v.startsWith('secure-headers='));
   return {
     alg: s.alg, keyid: s.keyid, components: s.components, verified: true,
@@ -158,7 +172,7 @@ function profile(w, wm, { moduleObj, firstOverModule }) {
   const name = namer(w);
   const p = { total: firstOverModule };
   p.hooks = hooks(w) - hooks(wm);
-  p.nonce = d(M('sh_nonce'));
+  p.nonce = d(M('sh_nonce_new'));
   p.sigSign = d(M('sh_sig_sign'));
   p.keySign = d(M('sh_key_sign'));
   p.base64 = edgeD(M('sh_sig_sign'), M('sh_base64_encode'));
@@ -225,16 +239,13 @@ const hmacBlocks = (len) => Math.ceil((len + 9) / 64) + 1;
 
 // ------------------------------------------------------------ native
 
-/** Builds bench/sign_bench.c against the sources of the checkout. */
+/** Builds bench/sign_bench.c against the sources of the checkout, with the
+ * unit line of units.mk (`make -f Makefile.apxs sign-bench-bin`). */
 function buildSignBench(repo, out, run) {
-  const pc = run('pkg-config', ['--cflags', '--libs', 'apr-1', 'apr-util-1']);
-  if (pc.status !== 0) throw new Error(`pkg-config apr-1 apr-util-1: ${pc.stderr}`);
-  const flags = pc.stdout.trim().split(/\s+/).filter(Boolean);
-  const args = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-Iinclude', ...flags.filter((f) => !f.startsWith('-l')),
-    'bench/sign_bench.c', 'sh_sig.c', 'sh_core.c', ...flags.filter((f) => f.startsWith('-l')), '-lcrypto', '-o', out];
-  const r = run(process.env.CC || 'cc', args, { cwd: repo });
-  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stderr}`);
-  return `cc ${args.join(' ')}`;
+  const args = ['-s', '-f', 'Makefile.apxs', 'sign-bench-bin', `SIGN_BENCH_BIN=${out}`];
+  const r = run(process.env.MAKE || 'make', args, { cwd: repo });
+  if (r.status !== 0) throw new Error(`building sign_bench failed:\n${r.stdout || ''}${r.stderr}`);
+  return `make ${args.join(' ')}`;
 }
 
 function parseSignBench(text) {
@@ -339,7 +350,7 @@ async function runNative({ repo, tmp, log, run, quick }) {
 
 // ------------------------------------------------------------ report
 
-const SHORT = { hmac: 'hmac-sha256', ed25519: 'ed25519', ecdsa: 'ecdsa-p256-sha256' };
+const SHORT = { hmac: 'hmac-sha256', ed25519: 'ed25519', ecdsa: 'ecdsa-p256-sha256', derived: 'hmac-sha256 derived (hkdf-sha256)' };
 
 function signedResults(cg) {
   const out = [];
@@ -457,7 +468,7 @@ function reportSection(ctx) {
       p('| where | Ir / request |');
       p('|---|---:|');
       p(`| **the module's hooks, signed minus unsigned** | **${fmt(pr.hooks)}** |`);
-      p(`| - nonce (sh_nonce: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
+      p(`| - nonce (sh_nonce_new: 16 bytes of a batch, RAND_bytes once per 64 requests) | ${fmt(pr.nonce)} |`);
       p(`| - the signature (sh_key_sign, inclusive) | ${fmt(pr.keySign)} |`);
       if (s.alg === 'hmac') {
         p(`| -- of which SHA-256 compression (libcrypto's block function, from SHA256_Update/SHA256_Final) | ${fmt(pr.sha256Blocks)} |`);

@@ -29,6 +29,8 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
   return res.end(body);
 });
+// Started by demo/run.js: go when it goes, however it ends.
+process.on('disconnect', () => process.exit(0));
 server.listen(port, '127.0.0.1', () => {
   if (process.send) process.send({ port: server.address().port });
   else console.log(`demo app on 127.0.0.1:${server.address().port}`);

@@ -1,10 +1,15 @@
 'use strict';
 // The demo: Apache (own ServerRoot, loopback) with mod_secure_headers in
 // front of demo/app.js. Prints what to try, checks itself once, and runs
-// until Ctrl-C (or exits after the check with DEMO_EXIT=1).
+// until Ctrl-C, SIGTERM or SIGHUP (or exits after the check with
+// DEMO_EXIT=1). Whatever ends it, Apache and the app stop with it, and
+// Apache's configuration and logs are copied to .build-demo/ first.
 const { fork } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const h = require('../tests/lib/harness');
+
+const KEEP_DIR = path.join(__dirname, '..', '.build-demo');
 
 function startApp() {
   return new Promise((resolve, reject) => {
@@ -16,6 +21,9 @@ function startApp() {
 
 async function main() {
   const { app, port: appPort } = await startApp();
+  // The app is a child with an IPC channel: it also exits when this process
+  // goes (demo/app.js listens for 'disconnect'); this covers a plain exit.
+  process.on('exit', () => { try { app.kill(); } catch (_) { /* gone */ } });
   const ap = await h.startApache({
     tls: true,
     modules: ['rewrite', 'remoteip'],
@@ -48,16 +56,43 @@ Try it:
   curl -si -H '!~Passenger-Client-Address: 6.6.6.6' ${plain}   # 400
   curl -s -H 'X-Forwarded-For: 6.6.6.6' ${plain}                # app still sees 127.0.0.1
 
-Apache's files: ${ap.dir} (httpd.conf, error_log, access_log)
+Apache's files: ${ap.dir} (httpd.conf, error_log, access_log),
+copied to ${KEEP_DIR} when the demo stops.
+Processes: demo ${process.pid}, Apache ${readPid(ap.dir)}, app ${app.pid}
 `);
   const good = ok.status === 200 && forged.status === 400 && viaTls.status === 200
     && ok.json.clientAddress === '127.0.0.1' && viaTls.json.protocol === 'https';
-  const stop = async (code) => { await ap.stop(); app.kill(); process.exit(code); };
+  let stopping = false;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    keepLogs(ap.dir);
+    app.kill();
+    await ap.stop();
+    console.log(`Stopped. Apache's configuration and logs: ${KEEP_DIR}`);
+    process.exit(code);
+  };
   if (!good) { console.error('demo self-check FAILED'); return stop(1); }
   if (process.env.DEMO_EXIT) return stop(0);
-  console.log('Running; Ctrl-C stops Apache and the app.');
-  process.on('SIGINT', () => stop(0));
-  process.on('SIGTERM', () => stop(0));
+  console.log('Running; Ctrl-C (or SIGTERM, SIGHUP) stops Apache and the app.');
+  // Replaces the test harness's own handlers, which would exit at once.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.removeAllListeners(sig);
+    process.on(sig, () => stop(0));
+  }
+}
+
+function readPid(dir) {
+  try { return Number(fs.readFileSync(path.join(dir, 'httpd.pid'), 'utf8').trim()); } catch (_) { return null; }
+}
+
+// The harness removes Apache's directory when the process exits.
+function keepLogs(dir) {
+  fs.rmSync(KEEP_DIR, { recursive: true, force: true });
+  fs.mkdirSync(KEEP_DIR, { recursive: true });
+  for (const f of ['httpd.conf', 'error_log', 'access_log']) {
+    try { fs.copyFileSync(path.join(dir, f), path.join(KEEP_DIR, f)); } catch (_) { /* not written */ }
+  }
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * Shared helpers for the mod_secure_headers fuzzers.
  *
- * The Makefile compiles ../sh_core.c with -Dapr_palloc=sh_fuzz_palloc, so
- * every pool allocation that sh_core.c makes itself becomes an exact-size
- * malloc that AddressSanitizer can police (APR pools hand out slices of
- * big blocks, which would hide an overflow). The blocks are freed at the
- * end of each input by sh_fuzz_free_all(). Allocations that APR makes for
- * sh_core.c (apr_pstrdup, apr_psprintf, tables) still come from the pool.
+ * The Makefile compiles the httpd-free units (../units.mk) with
+ * -Dapr_palloc=sh_fuzz_palloc, so every pool allocation that they make
+ * themselves becomes an exact-size malloc that AddressSanitizer can police
+ * (APR pools hand out slices of big blocks, which would hide an
+ * overflow). The blocks are freed at the end of each input by
+ * sh_fuzz_free_all(). Allocations that APR makes for them (apr_pstrdup,
+ * apr_psprintf, tables) still come from the pool.
  */
 #ifndef SH_FUZZ_COMMON_H
 #define SH_FUZZ_COMMON_H
@@ -21,7 +24,9 @@
 #include "apr_tables.h"
 #include "apr_strings.h"
 
-#include "sh_core.h"
+#include "sh_base64.h"
+#include "sh_env.h"
+#include "sh_headers.h"
 
 void *sh_fuzz_palloc(apr_pool_t *p, apr_size_t size);
 
@@ -32,7 +37,7 @@ typedef struct sh_fuzz_block {
 
 static sh_fuzz_block *sh_fuzz_blocks;
 
-/* Not static: sh_core.c calls it in place of apr_palloc. The bookkeeping
+/* Not static: the units call it in place of apr_palloc. The bookkeeping
  * lives in its own block so the payload is exactly `size` bytes long and
  * any overrun lands in an ASan redzone. */
 void *sh_fuzz_palloc(apr_pool_t *p, apr_size_t size)
@@ -69,6 +74,19 @@ static void sh_fuzz_init(void)
             abort();
         }
     }
+}
+
+/* Every fuzzer's start: APR and the root pool, then, when the fuzzer
+ * defines SH_FUZZ_SETUP (before including this file), its own setup. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    sh_fuzz_init();
+#ifdef SH_FUZZ_SETUP
+    SH_FUZZ_SETUP();
+#endif
+    return 0;
 }
 
 #define SH_FUZZ_CHECK(cond, ...)                                        \
@@ -115,7 +133,7 @@ static char *sh_fuzz_strndup(apr_pool_t *p, const uint8_t *s, size_t n)
 }
 
 /* ASCII case-insensitive equality, written here so as not to rely on the
- * same libc routine sh_core.c uses. */
+ * same libc routine sh_env.c uses. */
 static inline int sh_fuzz_ieq(const char *a, const char *b)
 {
     for (;; a++, b++) {

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: choosing, serialising and base64-encoding the
- * environment (sh_envvars_build, sh_envvars_build_room,
- * sh_envvars_encoded_len, sh_env_wanted,
+ * environment (sh_env_build, sh_env_build_room,
+ * sh_env_encoded_len, sh_env_wanted,
  * sh_base64_encode, sh_base64_encode_portable, sh_base64_encode_slack).
  *
  * Input:
@@ -195,7 +197,7 @@ static int ref_wanted(const sh_env_filter *filter, const char *name)
         const sh_pattern *pat = (const sh_pattern *)filter->include->elts;
 
         for (i = 0, hit = 0; i < filter->include->nelts && !hit; i++) {
-            hit = sh_pattern_match(&pat[i], name);
+            hit = sh_env_pattern_match(&pat[i], name);
         }
         if (!hit) {
             return 0;
@@ -205,20 +207,12 @@ static int ref_wanted(const sh_env_filter *filter, const char *name)
         const sh_pattern *pat = (const sh_pattern *)filter->exclude->elts;
 
         for (i = 0; i < filter->exclude->nelts; i++) {
-            if (sh_pattern_match(&pat[i], name)) {
+            if (sh_env_pattern_match(&pat[i], name)) {
                 return 0;
             }
         }
     }
     return 1;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -262,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((flags & 0x01) && (line[0] == '+' || line[0] == '-')) {
             sh_pattern pat;
 
-            if (sh_pattern_compile(p, line + 1, &pat) == NULL) {
+            if (sh_env_pattern_compile(p, line + 1, &pat) == NULL) {
                 *(sh_pattern *)apr_array_push(line[0] == '+' ? inc : exc)
                     = pat;
             }
@@ -364,13 +358,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         total += want[nwant].size;
         nwant++;
     }
-    enc_len = sh_envvars_encoded_len(env, fp);
+    enc_len = sh_env_encoded_len(env, fp);
     SH_FUZZ_CHECK(enc_len == sh_base64_len(total),
                   "encoded_len %zu, expected %zu", (size_t)enc_len,
                   (size_t)sh_base64_len(total));
 
     memset(&out, 0x5a, sizeof(out));
-    sh_envvars_build(p, env, fp, ceiling, &out);
+    sh_env_build(p, env, fp, ceiling, &out);
 
     /* The same with room before the value: the same result, and the room
      * writable without touching the value (an exact-size allocation here,
@@ -379,7 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sh_envvars roomy;
         apr_size_t room = size ? data[size - 1] % 64 : 0;
 
-        sh_envvars_build_room(p, env, fp, ceiling, room, &roomy);
+        sh_env_build_room(p, env, fp, ceiling, room, &roomy);
         SH_FUZZ_CHECK((roomy.value == NULL) == (out.value == NULL)
                       && roomy.value_len == out.value_len
                       && roomy.raw_len == out.raw_len

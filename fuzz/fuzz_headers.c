@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: recognising and removing client headers in the "!~"
- * namespace (sh_find_forbidden_header, sh_token_list_names_secure,
- * sh_strip_secure_headers), checked against a simple reference written
+ * namespace (sh_headers_find_forbidden, sh_headers_list_names_secure,
+ * sh_headers_strip_secure), checked against a simple reference written
  * here.
  *
  * Input: header lines separated by '\n', '\r' or NUL; each line is
@@ -68,14 +70,6 @@ static const char *quote_or_null(apr_pool_t *p, const char *s)
     return s ? sh_fuzz_quote(p, s) : "NULL";
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
@@ -102,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         const char *all = sh_fuzz_strndup(p, data, size);
 
-        SH_FUZZ_CHECK(sh_token_list_names_secure(all)
+        SH_FUZZ_CHECK(sh_headers_list_names_secure(all)
                       == ref_tokens_name_secure(all), "list %s",
                       sh_fuzz_quote(p, all));
     }
@@ -158,15 +152,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             nsecure++;
         }
         SH_FUZZ_CHECK(!ref[nref].val
-                      || sh_token_list_names_secure(ref[nref].val)
+                      || sh_headers_list_names_secure(ref[nref].val)
                          == ref_tokens_name_secure(ref[nref].val),
                       "value %s", sh_fuzz_quote(p, ref[nref].val));
         nref++;
         pos = end + 1;
     }
 
-    /* sh_find_forbidden_header: the first offending entry's name. */
-    got = sh_find_forbidden_header(t);
+    /* sh_headers_find_forbidden: the first offending entry's name. */
+    got = sh_headers_find_forbidden(t);
     if (first < 0) {
         SH_FUZZ_CHECK(got == NULL, "flagged %s in a clean table",
                       sh_fuzz_quote(p, got));
@@ -181,9 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       sh_fuzz_quote(p, ref[first].key));
     }
 
-    /* sh_strip_secure_headers: every "!~" entry goes, the rest stay in
+    /* sh_headers_strip_secure: every "!~" entry goes, the rest stay in
      * order, and the count is right. */
-    removed = sh_strip_secure_headers(t);
+    removed = sh_headers_strip_secure(t);
     SH_FUZZ_CHECK(removed == nsecure, "removed %d, expected %d", removed,
                   nsecure);
     arr = apr_table_elts(t);
@@ -219,11 +213,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
     }
-    got = sh_find_forbidden_header(t);
+    got = sh_headers_find_forbidden(t);
     SH_FUZZ_CHECK((got == NULL) == (first < 0)
                   && (got == NULL || got == te[first].key),
                   "after strip got %s", got ? sh_fuzz_quote(p, got) : "NULL");
-    SH_FUZZ_CHECK(sh_strip_secure_headers(t) == 0, "second strip removed");
+    SH_FUZZ_CHECK(sh_headers_strip_secure(t) == 0, "second strip removed");
 
     apr_pool_destroy(p);
     sh_fuzz_free_all();

@@ -1,12 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
- * libFuzzer target: environment-variable patterns (sh_pattern_compile,
- * sh_pattern_match).
+ * libFuzzer target: environment-variable patterns (sh_env_pattern_compile,
+ * sh_env_pattern_match).
  *
  * Input: lines separated by '\n' or NUL. The first line is the pattern;
  * the others are names to match. Further names are derived from the
  * pattern (itself, with its wildcards and escapes filled in or removed,
- * with its case swapped, ...). Whenever sh_pattern_compile accepts the
- * pattern, sh_pattern_match must agree with
+ * with its case swapped, ...). Whenever sh_env_pattern_compile accepts the
+ * pattern, sh_env_pattern_match must agree with
  * apr_fnmatch(pattern, name, APR_FNM_CASE_BLIND) for every name, whatever
  * kind (EXACT, PREFIX, GLOB) the pattern was compiled to.
  */
@@ -62,21 +64,13 @@ static char *swap_case(apr_pool_t *p, const char *s)
 static void check_name(apr_pool_t *p, const char *text, const sh_pattern *pat,
                        const char *name)
 {
-    int got = sh_pattern_match(pat, name) ? 1 : 0;
+    int got = sh_env_pattern_match(pat, name) ? 1 : 0;
     int want = apr_fnmatch(text, name, APR_FNM_CASE_BLIND) == APR_SUCCESS;
 
     SH_FUZZ_CHECK(got == want,
-                  "pattern %s (%s) on name %s: sh_pattern_match %d, "
+                  "pattern %s (%s) on name %s: sh_env_pattern_match %d, "
                   "apr_fnmatch %d", sh_fuzz_quote(p, text),
                   kind_name(pat->kind), sh_fuzz_quote(p, name), got, want);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -97,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tlen = strlen(text);
 
     memset(&pat, 0, sizeof(pat));
-    err = sh_pattern_compile(p, text, &pat);
+    err = sh_env_pattern_compile(p, text, &pat);
     if (tlen == 0) {
         SH_FUZZ_CHECK(err != NULL, "empty pattern accepted");
     }

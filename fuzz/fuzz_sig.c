@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * libFuzzer target: what the signature code reads from the network
- * (sh_sig.c): structured-field dictionaries (finding and removing a
- * member), Signature-Input member values, byte sequences, strict base64,
- * and the replay cache against a reference model.
+ * (sh_sf.c, sh_sigbase.c, sh_replay.c): structured-field dictionaries
+ * (finding and removing a member), Signature-Input member values, byte
+ * sequences, strict base64, and the replay cache against a reference
+ * model.
  *
  * Input: the first byte picks what the rest is fed to.
  *   0: a dictionary (Signature / Signature-Input field value)
@@ -10,20 +13,21 @@
  *   2: a byte sequence / base64 text
  *   3: replay-cache operations, 4 bytes each (nonce, key, expiry, time step)
  */
+static void fuzz_sig_setup(void);
+#define SH_FUZZ_SETUP fuzz_sig_setup
+
 #include "fuzz_common.h"
-#include "sh_sig.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 
 static apr_pool_t *pool;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void fuzz_sig_setup(void)
 {
-    (void)argc;
-    (void)argv;
-    sh_fuzz_init();
     if (apr_pool_create(&pool, sh_fuzz_root) != APR_SUCCESS) {
         abort();
     }
-    return 0;
 }
 
 static void fuzz_dictionary(const char *v, apr_size_t len)
@@ -76,8 +80,8 @@ static void fuzz_input(const char *v, apr_size_t len)
      * way and reads back to the same values. */
     if (!in.has_created || !in.has_expires || !in.nonce || !in.keyid
         || !in.alg || sh_alg_from_name(in.alg) == SH_ALG_NONE
-        || sh_keyid_check(in.keyid) || sh_keyid_check(in.nonce)
-        || (in.target && sh_keyid_check(in.target))) {
+        || sh_key_id_check(in.keyid) || sh_key_id_check(in.nonce)
+        || (in.target && sh_key_id_check(in.target))) {
         return;
     }
     for (int i = 0; i < in.count; i++) {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * mod_secure_headers: Passenger-compatible secure HTTP headers for
  * applications behind mod_proxy.

@@ -45,6 +45,22 @@ declare namespace secureHeaders {
     perProcess?: boolean;
   }
 
+  interface RedisReplayCacheOptions {
+    /** Key prefix: keys are `${prefix}:${keyid}:${nonce}`. Default 'secure-headers:replay'. */
+    prefix?: string;
+    /** Milliseconds to wait for Redis before failing closed (503 STORE_FAILED). Default 250. */
+    timeout?: number;
+  }
+
+  /** A replay store on Redis or Valkey (>= 6.2): one SET key 1 NX EXAT retainUntil per signed request. */
+  interface RedisReplayCache extends ReplayStore {
+    remember(keyid: string, nonce: string, retainUntil: number, now?: number): Promise<boolean>;
+    readonly prefix: string;
+    readonly timeout: number;
+    /** Which client was recognised. */
+    readonly dialect: 'node-redis' | 'ioredis';
+  }
+
   interface Options {
     /** Verification keys by keyid. With keys, every request must carry a valid signature (unless strict: false). */
     keys?: Record<string, KeySpec>;
@@ -132,7 +148,37 @@ declare namespace secureHeaders {
   interface SfInnerList { list: SfItem[]; params: Map<string, BareItem>; dupParams: boolean; raw?: string | null }
   type SfMember = SfItem | SfInnerList;
 
+  /** What a Fetch API Request does not carry: the connection it came on. */
+  interface Connection {
+    /** The client address the socket saw: server.requestIP(request)?.address on Bun, info.remoteAddr.hostname on Deno. */
+    remoteAddress?: string | null;
+    /** The connection is TLS. Default false (Request.url's scheme is not taken for it). */
+    encrypted?: boolean;
+    /** node's IncomingMessage under the Request (Hono on @hono/node-server: c.env.incoming): read instead, as received. */
+    incoming?: IncomingMessage;
+  }
+
+  /** hono()'s options: read()'s, with onReject given the Fetch API Request. */
+  interface HonoOptions extends Omit<Options, 'onReject'> {
+    onReject?: (err: SecureHeadersError, request: Request) => void;
+  }
+
+  /** Hono's Variables with hono(): new Hono<{ Variables: secureHeaders.HonoVariables }>(), then c.get('secureHeaders'). */
+  interface HonoVariables {
+    secureHeaders: SecureInfo;
+  }
+
+  /** nextProxy()'s options: read()'s, with onReject given the Fetch API Request. */
+  type NextOptions = HonoOptions;
+
+  /** What nextProxy() needs of next/server's NextResponse. */
+  interface NextResponseLike {
+    next(init?: { request?: { headers?: Headers } }): Response;
+  }
+
   // Framework shapes, structural so that no framework types are needed.
+  /** Hono middleware: refuses with a Response (403; 503 when the replay store failed), else sets c.get('secureHeaders'). */
+  type HonoMiddleware = (c: any, next: () => Promise<void>) => Promise<Response | undefined>;
   type ExpressMiddleware = (req: any, res: any, next: (err?: unknown) => void) => void;
   type KoaMiddleware = (ctx: any, next: () => Promise<unknown>) => Promise<void>;
   interface FastifyPlugin {
@@ -144,7 +190,7 @@ declare class SecureHeadersError extends Error {
   constructor(code: secureHeaders.ErrorCode, message: string, props?: object);
   readonly name: 'SecureHeadersError';
   readonly code: secureHeaders.ErrorCode;
-  /** Always 403: what the middleware answers. */
+  /** 403; the middleware answers 503 instead for STORE_FAILED (the replay store failed). */
   readonly statusCode: 403;
   /** The header concerned, for HEADER_MALFORMED / UNCOVERED_HEADER. */
   readonly header?: string;
@@ -158,20 +204,44 @@ declare const secureHeaders: {
   read(req: IncomingMessage, options?: secureHeaders.Options): secureHeaders.SecureInfo;
   /** read() for asynchronous replay stores. */
   readAsync(req: IncomingMessage, options?: secureHeaders.Options): Promise<secureHeaders.SecureInfo>;
+  /**
+   * read() for a Fetch API Request (Bun.serve, Deno.serve, Hono, Next.js).
+   * Resolves to the same facts, or rejects with the same SecureHeadersError.
+   */
+  readRequest(request: Request, options?: secureHeaders.Options, conn?: secureHeaders.Connection): Promise<secureHeaders.SecureInfo>;
   /** Express 4 and 5 middleware. */
   express(options?: secureHeaders.Options): secureHeaders.ExpressMiddleware;
   /** Fastify plugin: fastify.register(fastify, options). Applies to the registering instance. */
   fastify: secureHeaders.FastifyPlugin;
   /** Koa middleware. */
   koa(options?: secureHeaders.Options): secureHeaders.KoaMiddleware;
+  /** Hono middleware (@hono/node-server, Bun, Deno); the facts at c.get('secureHeaders'). */
+  hono(options?: secureHeaders.HonoOptions): secureHeaders.HonoMiddleware;
+  /**
+   * Next.js proxy (middleware): `export const proxy = nextProxy(NextResponse, options)`.
+   * Refuses (403; 503 when the replay store failed) before any route runs.
+   */
+  nextProxy(NextResponse: secureHeaders.NextResponseLike, options?: secureHeaders.NextOptions): (request: Request) => Promise<Response>;
+  /**
+   * The facts the proxy verified, in a route handler, server component or
+   * server action: `nextFacts(await headers())`. Throws SecureHeadersError
+   * (NO_SECURE_HEADERS) when the proxy did not run for this request.
+   */
+  nextFacts(headers: { get(name: string): string | null }): secureHeaders.SecureInfo;
   /** RFC 9421 verification of one labelled signature, with no policy beyond the RFC. */
   verifySignature(message: secureHeaders.SignatureMessage, options: { label: string; keys: Record<string, secureHeaders.KeySpec> }): secureHeaders.VerifiedSignature;
   decodeEnvvars(b64: string): Record<string, string>;
   decodeEnvvarsList(b64: string): Array<[string, string]>;
   createMemoryReplayCache(options?: secureHeaders.MemoryReplayCacheOptions): secureHeaders.MemoryReplayCache;
+  /** A shared replay store: pass a connected node-redis (redis 4/5) or ioredis client. See docs/replay.md. */
+  redisReplayCache(client: object, options?: secureHeaders.RedisReplayCacheOptions): secureHeaders.RedisReplayCache;
   parseDictionary(input: string): { dict: Map<string, secureHeaders.SfMember>; duplicates: string[] };
   parseList(input: string): secureHeaders.SfMember[];
   parseItem(input: string): secureHeaders.SfItem;
+  /** The hmac-sha256 key Apache signs with for this backend under "SecureHeadersSignKey ID hkdf-sha256 MASTER": HKDF-SHA256 of the master (>= 32 bytes) for the backend's identity (docs/derived-keys.md). TypeError for a URL that names no backend. */
+  deriveKey(master: Uint8Array, backendUrl: string): Buffer;
+  /** "scheme://host:port" (or "unix:/path") of a backend URL: the HKDF info of deriveKey. */
+  backendIdentity(backendUrl: string): string;
   SecureHeadersError: typeof SecureHeadersError;
   codes: { readonly [K in secureHeaders.ErrorCode]: K };
 };

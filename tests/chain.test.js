@@ -398,7 +398,7 @@ describe('configtest: SecureHeadersUpstream, SecureHeadersUpstreamKey, SecureHea
         /SecureHeadersUpstream: key id 'late' \(in .*:\d+\) is not defined by SecureHeadersUpstreamKey/],
       [`SecureHeadersUpstreamKey k hmac-sha256 ${file('open.key', Buffer.alloc(32, 2), 0o644)}`,
         /SecureHeadersUpstreamKey: key file .*open\.key is readable by group or others/],
-      [`SecureHeadersUpstreamKey k ed25519 ${EDGE.ecdsa.pub}`, /SecureHeadersUpstreamKey: .*the key is a EC key, not an Ed25519 key/],
+      [`SecureHeadersUpstreamKey k ed25519 ${EDGE.ecdsa.pub}`, /SecureHeadersUpstreamKey: .*the key's type is EC, not Ed25519/],
       ['SecureHeadersUpstreamValues Maybe', /SecureHeadersUpstreamValues: 'Maybe' is neither Pass nor Recompute/],
       ['<Location /x>\nSecureHeadersUpstream 10.0.0.1\n</Location>', /SecureHeadersUpstream not allowed in <Location> context/],
     ];

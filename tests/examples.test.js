@@ -751,3 +751,33 @@ describe('apache-behind-apache.conf', () => {
     assert.match(stranger.errorLog(), /\[secure_headers:warn\] .*"SecureHeadersUpstream 127\.0\.0\.1"/);
   });
 });
+
+// ---------------------------------------------------------------------------
+// After "a2dismod secure_headers" the vhosts that use the directives must
+// still load (and "apachectl stop" still work): every example wraps the
+// module's directives in <IfModule secure_headers_module>. Without that
+// wrapper each file fails here with "Invalid command 'SecureHeaders...'".
+describe('every example loads with the module disabled (a2dismod)', h.needFor({ tls: true, modules: ['remoteip', ...BALANCER_MODULES] }), () => {
+  const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.conf') && f !== 'secure_headers.conf');
+  test('the examples are all covered, most of them using the module\'s directives', () => {
+    assert.ok(files.length >= 8, files.join(' '));
+    const using = files.filter((f) => /^\s*SecureHeaders/m.test(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')));
+    assert.ok(using.length >= 6, using.join(' '));
+  });
+  for (const file of files) {
+    test(`${file}: configtest passes without LoadModule secure_headers_module`, async () => {
+      const pki = ensureWithoutModulePki();
+      let text = fs.readFileSync(path.join(EXAMPLES, file), 'utf8')
+        .replace(/<VirtualHost \*:(80|443)>/g, '<VirtualHost *:${PORT}>')
+        .replace(/(SSLCertificateFile|SSLCACertificateFile)\s+\S+/g, `$1 ${pki.certPath}`)
+        .replace(/SSLCertificateKeyFile\s+\S+/g, `SSLCertificateKeyFile ${pki.keyPath}`);
+      const r = await h.configtest(text, { loadSecureHeaders: false, tls: true, modules: ['remoteip', 'proxy_wstunnel', ...BALANCER_MODULES] });
+      assert.equal(r.code, 0, `${file}:\n${r.output}`);
+      assert.match(r.output, /Syntax OK/);
+    });
+  }
+});
+
+function ensureWithoutModulePki() {
+  return h.ensureCert();
+}

@@ -49,6 +49,104 @@ describe('harness helpers (no apache)', () => {
   });
 });
 
+// The error-log check that fails a group after it ends (tests/lib/log.js).
+describe('error-log check (no apache)', () => {
+  const path = require('node:path');
+  const os = require('node:os');
+  const ts = '[Mon Dec 07 05:33:41.725550 2026]';
+  const pid = '[pid 9129:tid 9140]';
+  const SAMPLE = [
+    `${ts} [mpm_event:notice] ${pid} AH00489: Apache/2.4.62 (Debian) configured -- resuming normal operations`,
+    `${ts} [core:notice] ${pid} AH00094: Command line: '/usr/sbin/apache2 -f /tmp/x/httpd.conf -D FOREGROUND'`,
+    `${ts} [secure_headers:info] ${pid} [client 127.0.0.1:40000] refused request with client-supplied header "!~Passenger-Proto"`,
+    `${ts} [secure_headers:debug] ${pid} [client 127.0.0.1:40002] added !~Passenger-Client-Address (9 bytes)`,
+    `${ts} [ssl:warn] ${pid} AH01909: 127.0.0.1:443:0 server certificate does NOT include an ID which matches the server name`,
+    `${ts} [secure_headers:warn] ${pid} [client 127.0.0.1:40004] refused request with client-supplied header "!~Passenger-Proto"`,
+    `${ts} [proxy:error] ${pid} (111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:9 (127.0.0.1:9) failed`,
+    `${ts} [core:crit] ${pid} AH00102: [Mon Dec 07 05:33:41 2026] file worker.c, line 1234, assertion "x" failed`,
+    `${ts} [mpm_event:alert] ${pid} no listening sockets available, shutting down`,
+    `${ts} [core:emerg] ${pid} AH00020: Configuration Failed, exiting`,
+    `${ts} [core:notice] ${pid} AH00052: child pid 9141 exit signal Segmentation fault (11)`,
+    `${ts} [mpm_event:notice] ${pid} AH00491: caught SIGTERM, shutting down`,
+    '[Mon Dec 07 05:33:41 2026] [error] an old-style line without a module',
+    'free(): invalid pointer',
+    '',
+  ].join('\n');
+  const line = (re) => SAMPLE.split('\n').find((l) => re.test(l));
+
+  test('parseErrorLogLine: module and level, or null', () => {
+    assert.deepEqual(h.parseErrorLogLine(line(/AH01909/)), { module: 'ssl', level: 'warn' });
+    assert.deepEqual(h.parseErrorLogLine(line(/old-style/)), { module: null, level: 'error' });
+    assert.equal(h.parseErrorLogLine('free(): invalid pointer'), null);
+    assert.equal(h.parseErrorLogLine(`${ts} [x:loud] ${pid} no such level`), null);
+  });
+
+  test('warn, error, crit, alert, emerg and a child killed by a signal fail; notice, info, debug do not', () => {
+    assert.deepEqual(h.unexpectedErrorLines(SAMPLE), [
+      line(/AH01909/), line(/secure_headers:warn/), line(/AH00957/), line(/AH00102/), line(/mpm_event:alert/),
+      line(/AH00020/), line(/AH00052/), line(/old-style/),
+    ]);
+    assert.deepEqual(h.unexpectedErrorLines(SAMPLE.split('\n').slice(0, 4).join('\n')), []);
+  });
+
+  test('the allow-list lets through exactly the lines its regexes match', () => {
+    const allow = [/\[ssl:warn\] .*AH01909: /, /\[secure_headers:warn\] .*refused request with client-supplied header "!~Passenger-Proto"$/g];
+    const left = h.unexpectedErrorLines(SAMPLE, allow);
+    assert.deepEqual(left, [line(/AH00957/), line(/AH00102/), line(/mpm_event:alert/), line(/AH00020/), line(/AH00052/), line(/old-style/)]);
+    // a /g regex matches every line, not every other one (lastIndex)
+    const twice = `${line(/secure_headers:warn/)}\n${line(/secure_headers:warn/)}\n${line(/secure_headers:warn/)}`;
+    assert.deepEqual(h.unexpectedErrorLines(twice, allow), []);
+    // the same refusal of another name is not allowed by that regex
+    assert.deepEqual(h.unexpectedErrorLines(twice.replace(/Proto"/g, 'Envvars"'), allow).length, 3);
+    assert.throws(() => h.unexpectedErrorLines(SAMPLE, ['AH01909']), TypeError);
+    assert.throws(() => h.useApache({ allow: 'x' }), TypeError);
+    assert.throws(() => h.useApache({ allowed: [] }), /unknown option "allowed"/);
+  });
+
+  test('errorLogFiles: error_log first, the vhosts\' logs and stderr, never access_log; the assertion names file and line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shtest-logcheck-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'access_log'), `127.0.0.1 - - [x] "GET / HTTP/1.1" 500 12 ${line(/AH00957/)}\n`);
+      fs.writeFileSync(path.join(dir, 'error_log'), SAMPLE.split('\n').slice(0, 3).join('\n'));
+      fs.writeFileSync(path.join(dir, 'info_log'), `${line(/secure_headers:info/)}\n${line(/AH00957/)}\n`);
+      fs.writeFileSync(path.join(dir, 'httpd.conf'), line(/AH00020/));
+      fs.writeFileSync(path.join(dir, 'stderr'), '');
+      fs.mkdirSync(path.join(dir, 'htdocs_log'));
+      const files = h.errorLogFiles(dir);
+      assert.deepEqual(files, [path.join(dir, 'error_log'), path.join(dir, 'info_log'), path.join(dir, 'stderr')]);
+      h.assertNoUnexpectedErrors(files.slice(0, 1));
+      assert.throws(() => h.assertNoUnexpectedErrors(files, [], 'group "g"'), (e) => {
+        assert.match(e.message, /that group "g" does not expect/);
+        assert.ok(e.message.includes(`--- ${path.join(dir, 'info_log')}\n${line(/AH00957/)}`), e.message);
+        assert.ok(!e.message.includes('error_log\n'), e.message);
+        return true;
+      });
+      h.assertNoUnexpectedErrors(files, [/AH00957: /]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// useApache() end to end: a group whose Apache logs an error it did not
+// declare fails after its tests passed; declared, the same group passes.
+describe('useApache(): the check fails a group (apache, no module)', h.needFor({}), () => {
+  test('one group fails on its unexpected AH00957, the other allows it and passes', () => {
+    const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', `${h.REPO}/tests/fixtures/log-check/groups.js`],
+      // its own test run, not a subtest of this one
+      { encoding: 'utf8', timeout: 120000, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')) });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 1, out);
+    assert.match(out, /^not ok 1 - unexpected proxy errors$/m, out);
+    assert.match(out, /^ok 2 - expected proxy errors$/m, out);
+    // the failure is the after hook's, naming the lines
+    assert.match(out, /does not expect[\s\S]*\[proxy:error\] [^\n]*AH00957: /, out);
+    // both tests themselves passed
+    assert.match(out, /^# tests 2$/m);
+    assert.match(out, /^# pass 2$/m);
+  });
+});
+
 describe('ClientHello server_name (no apache)', () => {
   // A TLS server that answers with the server_name it received.
   async function sniServer() {
@@ -146,16 +244,16 @@ describe('backend (direct, no apache)', () => {
 });
 
 describe('apache + mod_proxy without the module', () => {
-  let be; let be6; let bews; let ap;
-
-  before(async () => {
-    be = await h.startBackend();
-    be6 = await h.startBackend({ host: '::1' });
-    // A separate backend for WebSocket: a second ProxyPass to the SAME URL
-    // shares the first one's worker and its upgrade= parameter is ignored
-    // (AH01146 "Ignoring parameter ... because of worker sharing").
-    bews = await h.startBackend();
-    ap = await h.startApache({
+  const fx = h.useApache({
+    backends: {
+      be: {},
+      be6: { host: '::1' },
+      // A separate backend for WebSocket: a second ProxyPass to the SAME URL
+      // shares the first one's worker and its upgrade= parameter is ignored
+      // (AH01146 "Ignoring parameter ... because of worker sharing").
+      bews: {},
+    },
+    apache: ({ be, be6, bews }) => ({
       loadSecureHeaders: false,
       tls: true,
       h2: true,
@@ -168,62 +266,55 @@ describe('apache + mod_proxy without the module', () => {
         h.websocketProxyPass('/ws/', `${bews.url}/`),
         h.tlsVhost('ProxyPass /app/ ${BACKEND}/'),
       ].join('\n'),
-    });
-  });
-
-  after(async () => {
-    if (ap) await ap.stop();
-    if (be) await be.close();
-    if (be6) await be6.close();
-    if (bews) await bews.close();
+    }),
   });
 
   test('GET is proxied and the backend echo comes back', async () => {
-    const n = be.requests.length;
-    const r = await h.request(ap.port, { path: '/app/hello?q=1', headers: { 'X-Test': 'one' } });
+    const n = fx.be.requests.length;
+    const r = await h.request(fx.ap.port, { path: '/app/hello?q=1', headers: { 'X-Test': 'one' } });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.method, 'GET');
     assert.equal(r.json.url, '/hello?q=1');
     assert.equal(r.json.headers['x-test'], 'one');
     assert.equal(r.json.headers['x-forwarded-for'], '127.0.0.1');
-    assert.equal(be.requests.length, n + 1);
-    assert.deepEqual(be.requests.at(-1), r.json);
+    assert.equal(fx.be.requests.length, n + 1);
+    assert.deepEqual(fx.be.requests.at(-1), r.json);
     // Without the module, a client-sent !~ header goes straight through:
-    const s = await h.request(ap.port, { path: '/app/spoof', headers: [['!~Passenger-Client-Address', '6.6.6.6']] });
+    const s = await h.request(fx.ap.port, { path: '/app/spoof', headers: [['!~Passenger-Client-Address', '6.6.6.6']] });
     assert.equal(s.status, 200);
     assert.deepEqual(h.secureHeaders(s.json), [['!~Passenger-Client-Address', '6.6.6.6']]);
   });
 
   test('POST body round-trips (binary)', async () => {
     const body = crypto.randomBytes(5000);
-    const r = await h.request(ap.port, { method: 'POST', path: '/app/post', body, headers: { 'Content-Type': 'application/octet-stream' } });
+    const r = await h.request(fx.ap.port, { method: 'POST', path: '/app/post', body, headers: { 'Content-Type': 'application/octet-stream' } });
     assert.equal(r.status, 200);
     assert.equal(r.json.method, 'POST');
     assert.ok(Buffer.from(r.json.body, 'base64').equals(body));
   });
 
   test('backend status passes through', async () => {
-    const r = await h.request(ap.port, { path: '/app/status/503' });
+    const r = await h.request(fx.ap.port, { path: '/app/status/503' });
     assert.equal(r.status, 503);
     assert.equal(r.json.url, '/status/503');
   });
 
   test('HTTP/1.0 request', async () => {
-    const r = await h.request10(ap.port, { path: '/app/ten' });
+    const r = await h.request10(fx.ap.port, { path: '/app/ten' });
     assert.equal(r.status, 200);
     assert.equal(r.json.url, '/ten');
     assert.equal(r.json.method, 'GET');
   });
 
   test('non-proxied request is served statically', async () => {
-    const r = await h.request(ap.port, { path: '/static.txt' });
+    const r = await h.request(fx.ap.port, { path: '/static.txt' });
     assert.equal(r.status, 200);
     assert.equal(r.body, 'static file\n');
   });
 
   test('keep-alive: 3 requests on one connection', async () => {
-    const n = be.requests.length;
-    const rs = await h.keepAlive(ap.port, [
+    const n = fx.be.requests.length;
+    const rs = await h.keepAlive(fx.ap.port, [
       { path: '/app/k1' },
       { method: 'POST', path: '/app/k2', body: 'second' },
       { path: '/app/k3', headers: { Connection: 'close' } },
@@ -232,11 +323,11 @@ describe('apache + mod_proxy without the module', () => {
     assert.deepEqual(rs.map((r) => r.json.url), ['/k1', '/k2', '/k3']);
     assert.equal(Buffer.from(rs[1].json.body, 'base64').toString(), 'second');
     assert.equal(new Set(rs.map((r) => r.localPort)).size, 1);
-    assert.equal(be.requests.length, n + 3);
+    assert.equal(fx.be.requests.length, n + 3);
   });
 
   test('raw(): pipelined requests', async () => {
-    const txt = await h.raw(ap.port,
+    const txt = await h.raw(fx.ap.port,
       'GET /app/p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /app/p2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     const rs = h.parseResponses(txt);
     assert.deepEqual(rs.map((r) => r.status), [200, 200]);
@@ -244,66 +335,66 @@ describe('apache + mod_proxy without the module', () => {
   });
 
   test('raw(): malformed request gets 400', async () => {
-    const txt = await h.raw(ap.port, 'GET /app/x HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+    const txt = await h.raw(fx.ap.port, 'GET /app/x HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
     assert.match(txt, /^HTTP\/1\.1 400 /);
   });
 
   test('WebSocket upgrade through ProxyPass upgrade=websocket (ws:// before 2.4.47)', async () => {
-    const n = bews.requests.length;
-    const w = await h.websocket(ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
+    const n = fx.bews.requests.length;
+    const w = await h.websocket(fx.ap.port, '/ws/chat?room=1', { 'X-Ws': 'yes' });
     assert.equal(w.status, 101);
     assert.ok(w.acceptOk, 'Sec-WebSocket-Accept matches');
     assert.equal(w.json.url, '/chat?room=1');
     assert.equal(w.json.headers.upgrade.toLowerCase(), 'websocket');
     assert.equal(w.json.headers['x-ws'], 'yes');
-    assert.equal(bews.requests.length, n + 1);
+    assert.equal(fx.bews.requests.length, n + 1);
   });
 
   test('IPv6 listener (and IPv6 backend)', async () => {
-    const r = await h.request(ap.port6, { host: '::1', path: '/app/v6' });
+    const r = await h.request(fx.ap.port6, { host: '::1', path: '/app/v6' });
     assert.equal(r.status, 200);
     assert.equal(r.json.url, '/v6');
     assert.equal(r.json.headers['x-forwarded-for'], '::1');
-    const r6 = await h.request(ap.port6, { host: '::1', path: '/app6/b6' });
+    const r6 = await h.request(fx.ap.port6, { host: '::1', path: '/app6/b6' });
     assert.equal(r6.status, 200);
     assert.equal(r6.json.url, '/b6');
-    assert.equal(be6.requests.at(-1).url, '/b6');
+    assert.equal(fx.be6.requests.at(-1).url, '/b6');
   });
 
   test('TLS (HTTP/1.1)', async () => {
-    const r = await h.request(ap.tlsPort, { tls: true, path: '/app/tls' });
+    const r = await h.request(fx.ap.tlsPort, { tls: true, path: '/app/tls' });
     assert.equal(r.status, 200);
     assert.equal(r.json.url, '/tls');
-    const k = await h.keepAlive(ap.tlsPort, [{ path: '/app/t1' }, { path: '/app/t2' }], { tls: true });
+    const k = await h.keepAlive(fx.ap.tlsPort, [{ path: '/app/t1' }, { path: '/app/t2' }], { tls: true });
     assert.deepEqual(k.map((x) => x.json.url), ['/t1', '/t2']);
   });
 
   test('HTTP/2 over TLS', async () => {
-    const n = be.requests.length;
-    const r = await h.h2request(ap.tlsPort, { path: '/app/h2?z=9', headers: { 'x-h2': 'yes' } });
+    const n = fx.be.requests.length;
+    const r = await h.h2request(fx.ap.tlsPort, { path: '/app/h2?z=9', headers: { 'x-h2': 'yes' } });
     assert.equal(r.alpnProtocol, 'h2');
     assert.equal(r.status, 200);
     assert.equal(r.json.url, '/h2?z=9');
     assert.equal(r.json.headers['x-h2'], 'yes');
-    assert.equal(be.requests.length, n + 1);
-    assert.equal(be.requests.at(-1).url, '/h2?z=9');
-    const p = await h.h2request(ap.tlsPort, { method: 'POST', path: '/app/h2post', body: 'h2 body' });
+    assert.equal(fx.be.requests.length, n + 1);
+    assert.equal(fx.be.requests.at(-1).url, '/h2?z=9');
+    const p = await h.h2request(fx.ap.tlsPort, { method: 'POST', path: '/app/h2post', body: 'h2 body' });
     assert.equal(p.status, 200);
     assert.equal(Buffer.from(p.json.body, 'base64').toString(), 'h2 body');
   });
 
   test('logs are readable', () => {
-    assert.doesNotMatch(ap.errorLog(), /AH01146/);
-    assert.match(ap.accessLog(), /"GET \/app\/hello\?q=1 HTTP\/1\.1" 200/);
-    assert.match(ap.errorLog(), /resuming normal operations/);
+    assert.doesNotMatch(fx.ap.errorLog(), /AH01146/);
+    assert.match(fx.ap.accessLog(), /"GET \/app\/hello\?q=1 HTTP\/1\.1" 200/);
+    assert.match(fx.ap.errorLog(), /resuming normal operations/);
   });
 
   test('graceful reload keeps serving', async () => {
-    await ap.reload();
-    const r = await h.request(ap.port, { path: '/app/after-reload' });
+    await fx.ap.reload();
+    const r = await h.request(fx.ap.port, { path: '/app/after-reload' });
     assert.equal(r.status, 200);
     assert.equal(r.json.url, '/after-reload');
-    assert.match(ap.errorLog(), /Doing graceful restart/);
+    assert.match(fx.ap.errorLog(), /Doing graceful restart/);
   });
 });
 

@@ -1,8 +1,11 @@
 'use strict';
-// Unit tests of the httpd-free code: builds tests/unit/test_core.c (sh_core.c,
-// against APR) and tests/unit/test_sig.c (sh_sig.c, against APR and
-// libcrypto, with RFC 9421's own test vectors) and turns each of their TAP
-// lines into a test here.
+// Unit tests of the httpd-free units: builds tests/unit/test_core.c (secure
+// header names, the environment, base64) and tests/unit/test_sig.c (keys,
+// nonces, structured fields, the signature base, the replay cache, with
+// RFC 9421's own test vectors) and tests/unit/test_memcache.c (the
+// memcached replay store: server lists, keys, replies) with the unit line of units.mk
+// (`make -f Makefile.apxs unit`, the line the fuzzers and the Debian package
+// build with too) and turns each of their TAP lines into a test here.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -10,21 +13,17 @@ const path = require('node:path');
 
 const REPO = path.resolve(__dirname, '..');
 
-function pkg(flag) {
-  return execFileSync('pkg-config', [flag, 'apr-1', 'apr-util-1', 'libcrypto'], { encoding: 'utf8' })
-    .trim().split(/\s+/).filter(Boolean);
-}
-
 const SUITES = [
   { name: 'core', source: 'test_core.c', minimum: 50 },
   { name: 'sig', source: 'test_sig.c', minimum: 80 },
+  { name: 'derive', source: 'test_derive.c', minimum: 50 },
+  { name: 'memcache', source: 'test_memcache.c', minimum: 40 },
 ];
+
+execFileSync(process.env.MAKE || 'make', ['-s', '-f', 'Makefile.apxs', 'unit'], { cwd: REPO, stdio: 'inherit' });
 
 for (const suite of SUITES) {
   const bin = path.join(REPO, 'tests/unit', suite.source.replace(/\.c$/, '.bin'));
-  execFileSync('cc', ['-Wall', '-Wextra', '-Werror', '-O2', '-g', '-I' + path.join(REPO, 'include'),
-    ...pkg('--cflags'), path.join(REPO, 'tests/unit', suite.source), path.join(REPO, 'sh_core.c'),
-    path.join(REPO, 'sh_sig.c'), ...pkg('--libs'), '-o', bin], { stdio: 'inherit' });
   const run = spawnSync(bin, { encoding: 'utf8' });
   const lines = run.stdout.split('\n').filter((l) => /^(not )?ok \d+ - /.test(l));
 

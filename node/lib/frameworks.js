@@ -1,14 +1,24 @@
 'use strict';
 // Express 4/5 middleware, a Fastify plugin and Koa middleware. Each one
-// runs read() before any route, answers 403 when it throws, and otherwise
+// runs read() before any route, answers 403 when it throws (503 when the
+// replay store failed: the server's fault, retryable), and otherwise
 // makes the framework's own request properties tell the truth by defining
 // own properties on the request object, which shadow the framework's
 // prototype getters (those read Host, X-Forwarded-* and the socket).
 
-const { SecureHeadersError } = require('./errors');
+const { SecureHeadersError, CODES } = require('./errors');
 const { cachedCheck, compiled } = require('./read');
 
 const FORBIDDEN = 'Forbidden\n';
+const UNAVAILABLE = 'Service Unavailable\n';
+
+// A replay store that failed or timed out (STORE_FAILED) refuses the request
+// like any other failure (fail closed), but as 503: the request itself may
+// be good, a balancer may retry it elsewhere, and the client did nothing
+// wrong. Every other failure is the request's: 403.
+function refusal(err) {
+  return err.code === CODES.STORE_FAILED ? [503, UNAVAILABLE] : [403, FORBIDDEN];
+}
 
 function define(target, props) {
   for (const name of Object.keys(props)) {
@@ -58,10 +68,11 @@ function express(options) {
       if (err) {
         if (!(err instanceof SecureHeadersError)) return next(err);
         report(c, err, req);
-        res.statusCode = 403;
+        const [status, body] = refusal(err);
+        res.statusCode = status;
         res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.setHeader('Content-Length', Buffer.byteLength(FORBIDDEN));
-        return res.end(FORBIDDEN);
+        res.setHeader('Content-Length', Buffer.byteLength(body));
+        return res.end(body);
       }
       const f = facts(info);
       // Express 5's req.host is Host with its port and req.hostname derives
@@ -96,7 +107,8 @@ function fastify(instance, options, done) {
       if (err) {
         if (!(err instanceof SecureHeadersError)) return next(err);
         report(c, err, request.raw);
-        reply.code(403).type('text/plain; charset=utf-8').send(FORBIDDEN);
+        const [status, body] = refusal(err);
+        reply.code(status).type('text/plain; charset=utf-8').send(body);
         return undefined;
       }
       const f = facts(info);
@@ -125,9 +137,10 @@ function koa(options) {
         if (err) {
           if (!(err instanceof SecureHeadersError)) return reject(err);
           report(c, err, ctx.req);
-          ctx.status = 403;
+          const [status, body] = refusal(err);
+          ctx.status = status;
           ctx.type = 'text/plain; charset=utf-8';
-          ctx.body = FORBIDDEN;
+          ctx.body = body;
           return resolve();
         }
         define(ctx.request, Object.assign(facts(info), { host: info.host || '', hostname: info.hostname || '' }));

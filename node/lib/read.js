@@ -340,8 +340,9 @@ function wrapStoreError(e) {
   return new SecureHeadersError(CODES.STORE_FAILED, `replay cache failed: ${e && e.message}`, { cause: e });
 }
 
-// Per request, kept on the request object itself under symbols (no
-// WeakMap: an own property costs the request far less, and dies with it).
+// Per request, kept on the request object itself under symbols, not
+// enumerable (no WeakMap: an own property costs the request far less, and
+// dies with it).
 const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
 const VERDICT = Symbol('secureHeaders.verdict'); // a verdict, or Map(compiled -> verdict)
 const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
@@ -400,11 +401,13 @@ function remembered(req, c, lines, signedInfo, now) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
     }
     // usually one nonce per request: the string itself; a Set past one
-    if (Object.isExtensible(req)) {
-      const now2 = req[ACCEPTED];
-      if (now2 === undefined) req[ACCEPTED] = nonceKey;
-      else if (typeof now2 === 'string') req[ACCEPTED] = new Set([now2, nonceKey]);
-      else now2.add(nonceKey);
+    const now2 = req[ACCEPTED];
+    if (now2 === undefined) {
+      if (Object.isExtensible(req)) Object.defineProperty(req, ACCEPTED, { value: nonceKey, writable: true });
+    } else if (typeof now2 === 'string') {
+      req[ACCEPTED] = new Set([now2, nonceKey]);
+    } else {
+      now2.add(nonceKey);
     }
     return trustedFacts(req, lines, signedInfo, c);
   };
@@ -447,9 +450,10 @@ function keepVerdict(req, v) {
   let next = v;
   if (own instanceof Map) { own.set(v.c, v); return; }
   if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
-  // A plain assignment: a symbol key is invisible to Object.keys, for-in
-  // and JSON, and defineProperty() costs several times more.
-  if (Object.isExtensible(req)) req[VERDICT] = next;
+  // Not enumerable: a copy of the request ({ ...req }, Object.assign) is
+  // another request, with no verdict of its own yet.
+  if (own !== undefined && req[VERDICT] !== undefined) req[VERDICT] = next;
+  else if (Object.isExtensible(req)) Object.defineProperty(req, VERDICT, { value: next, writable: true });
   else fallbackVerdicts.set(req, next);
 }
 

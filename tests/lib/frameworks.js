@@ -41,9 +41,9 @@ function run(cmd, args, cwd) {
 
 /**
  * npm pack node/ and npm install the tarball into a scratch app; the
- * frameworks resolve from tests/frameworks/node_modules, which the scratch
- * directory links as its parent node_modules. Readable by everyone
- * (Passenger runs apps as nobody).
+ * frameworks resolve from a copy of tests/frameworks/node_modules, the
+ * scratch directory's parent node_modules. Readable by everyone, wherever
+ * the checkout is (Passenger runs apps as nobody).
  */
 function scratch() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `psh-scratch-${process.pid}-`));
@@ -54,23 +54,30 @@ function scratch() {
   fs.mkdirSync(appDir);
   for (const f of fs.readdirSync(path.join(FW_DIR, 'app'))) fs.copyFileSync(path.join(FW_DIR, 'app', f), path.join(appDir, f));
   fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'scratch-app', version: '1.0.0', private: true }));
-  fs.symlinkSync(path.join(FW_DIR, 'node_modules'), path.join(dir, 'node_modules'));
+  // A copy, not a link: the checkout may be readable by its owner only
+  // (cloned under /root, or into a mktemp -d), and Passenger's app runs as
+  // nobody. cp -a keeps node_modules/.bin's relative links.
+  run('cp', ['-a', path.join(FW_DIR, 'node_modules'), path.join(dir, 'node_modules')], dir);
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-save', tarball], appDir);
   run('chmod', ['-R', 'a+rX', dir], dir);
   return { dir, appDir, tarball, packed: packed[0], bin: path.join(FW_DIR, 'node_modules', '.bin') };
 }
 
 /**
- * Starts tests/frameworks/app with { framework, esm, options, trust }.
- * Resolves { port, url, rejects, lines, stop() }.
+ * Starts tests/frameworks/app with { framework, esm, options, trust } under
+ * `runtime`: null for this node, or { name, command: [file, ...args] }
+ * (Bun, Deno: see tests/lib/runtimes.js); `entry` another app file
+ * (tests/runtimes/nest). Resolves { port, url, rejects,
+ * lines, stop() }.
  */
-function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0 }) {
+function startApp(sc, { framework, esm = false, options = {}, trust = false, port = 0, runtime = null, entry = null }) {
   return new Promise((resolve, reject) => {
-    const entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
-    const child = spawn(process.execPath, [entry], {
+    if (!entry) entry = path.join(sc.appDir, esm ? 'server.mjs' : 'server.cjs');
+    const [file, ...args] = runtime ? runtime.command : [process.execPath];
+    const child = spawn(file, [...args, entry], {
       cwd: sc.appDir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: Object.assign({}, process.env, {
+      env: Object.assign({}, process.env, runtime ? runtime.env : {}, {
         PSH_FRAMEWORK: framework, PSH_OPTIONS: JSON.stringify(options), PSH_TRUST: trust ? '1' : '0', PSH_PORT: String(port),
       }),
     });

@@ -2,9 +2,13 @@
 // A client on a test host (tests/multihost.test.js). argv[2] is JSON:
 //   { requests: [ { host, port, path, headers: [[k, v]...], tls, cert, key,
 //                   raw } ] }  -> { results: [ { status, json, body, error } ] }
-//   { load: { host, port, path, count, concurrency, seconds } }
+//   { load: { host, port, path, count, concurrency, seconds, stopFile } }
 //                               -> { done, failures, statuses, keyids }
-// "raw" sends those bytes as they are (an attacker replaying a request).
+//   (the load also ends once stopFile, when given, exists)
+// "raw" sends those bytes as they are (an attacker replaying a request), then
+// half-closes, unless halfClose is false (an app whose verdict waits for a
+// store, such as Redis, must still be writing when the client's FIN comes:
+// node:http then drops the answer).
 const fs = require('node:fs');
 const net = require('node:net');
 const tls = require('node:tls');
@@ -21,7 +25,7 @@ function once(r) {
     const finish = (out) => { if (!done) { done = true; sock.destroy(); resolve(out); } };
     const timer = setTimeout(() => finish({ error: 'timeout' }), r.timeout || 10000);
     sock.on(r.tls ? 'secureConnect' : 'connect', () => {
-      if (r.raw) return sock.end(Buffer.from(r.raw, 'latin1'));
+      if (r.raw) return r.halfClose === false ? sock.write(Buffer.from(r.raw, 'latin1')) : sock.end(Buffer.from(r.raw, 'latin1'));
       let head = `${r.method || 'GET'} ${r.path} HTTP/1.1\r\n`;
       const hs = r.headers || [];
       if (!hs.some(([k]) => k.toLowerCase() === 'host')) head += `Host: ${r.hostHeader || `${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`}\r\n`;
@@ -43,12 +47,12 @@ function once(r) {
   });
 }
 
-async function load({ count, concurrency, seconds, ...r }) {
+async function load({ count, concurrency, seconds, stopFile, ...r }) {
   const deadline = Date.now() + seconds * 1000;
   const out = { done: 0, failures: [], statuses: {}, keyids: {} };
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count && Date.now() < deadline) {
+    while (next < count && Date.now() < deadline && !(stopFile && fs.existsSync(stopFile))) {
       next++;
       const res = await once(r);
       out.done++;

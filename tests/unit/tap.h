@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
  * The unit tests' one primitive: a TAP line per check, and the plan at the
  * end (tests/unit.test.js turns each line into a test).

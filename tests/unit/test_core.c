@@ -1,5 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
- * Unit tests for sh_core.c, the httpd-free part of mod_secure_headers.
+ * Unit tests for the httpd-free units of mod_secure_headers that shape
+ * what is sent: secure header names (sh_headers.c), the environment
+ * (sh_env.c) and base64 (sh_base64.c).
  * Prints one TAP line per check; tests/unit.test.js builds and runs it.
  */
 #include <stdio.h>
@@ -10,7 +14,9 @@
 #include "apr_base64.h"
 #include "apr_strings.h"
 
-#include "sh_core.h"
+#include "sh_base64.h"
+#include "sh_env.h"
+#include "sh_headers.h"
 #include "tap.h"
 
 
@@ -47,25 +53,25 @@ static void test_names(apr_pool_t *p)
         "Host", "x", "connection", "close,  !~Passenger-Client-Address", NULL
     };
 
-    check(sh_is_secure_name("!~"), "\"!~\" alone is a secure name");
-    check(sh_is_secure_name("!~Passenger-Proto"), "!~Passenger-Proto");
-    check(!sh_is_secure_name("X!~Foo"), "X!~Foo is not");
-    check(!sh_is_secure_name("~!Foo"), "~!Foo is not");
-    check(!sh_is_secure_name("!Foo"), "!Foo is not");
-    check(!sh_is_secure_name("!"), "a lone ! is not");
-    check(!sh_is_secure_name(""), "the empty name is not");
+    check(sh_headers_is_secure("!~"), "\"!~\" alone is a secure name");
+    check(sh_headers_is_secure("!~Passenger-Proto"), "!~Passenger-Proto");
+    check(!sh_headers_is_secure("X!~Foo"), "X!~Foo is not");
+    check(!sh_headers_is_secure("~!Foo"), "~!Foo is not");
+    check(!sh_headers_is_secure("!Foo"), "!Foo is not");
+    check(!sh_headers_is_secure("!"), "a lone ! is not");
+    check(!sh_headers_is_secure(""), "the empty name is not");
 
-    check(sh_find_forbidden_header(table_of(p, clean)) == NULL,
+    check(sh_headers_find_forbidden(table_of(p, clean)) == NULL,
           "look-alikes and ordinary Connection tokens pass");
-    check(!strcmp(sh_find_forbidden_header(table_of(p, forged)),
+    check(!strcmp(sh_headers_find_forbidden(table_of(p, forged)),
                   "!~passenger-proto"), "lower-case secure name is found");
-    check(sh_find_forbidden_header(table_of(p, bare)) != NULL,
+    check(sh_headers_find_forbidden(table_of(p, bare)) != NULL,
           "a header named just !~ is found");
-    check(sh_find_forbidden_header(table_of(p, by_connection)) != NULL,
+    check(sh_headers_find_forbidden(table_of(p, by_connection)) != NULL,
           "a Connection header naming a secure header is found");
-    check(sh_token_list_names_secure("a,b,\t!~x"), "token after a tab");
-    check(!sh_token_list_names_secure("a!~b, c"), "!~ inside a token");
-    check(!sh_token_list_names_secure(""), "empty token list");
+    check(sh_headers_list_names_secure("a,b,\t!~x"), "token after a tab");
+    check(!sh_headers_list_names_secure("a!~b, c"), "!~ inside a token");
+    check(!sh_headers_list_names_secure(""), "empty token list");
 }
 
 static void test_strip(apr_pool_t *p)
@@ -78,12 +84,12 @@ static void test_strip(apr_pool_t *p)
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
 
-    check(sh_strip_secure_headers(t) == 3, "three secure headers removed");
+    check(sh_headers_strip_secure(t) == 3, "three secure headers removed");
     arr = apr_table_elts(t);
     e = (const apr_table_entry_t *)arr->elts;
     check(arr->nelts == 3 && !strcmp(e[0].key, "A") && !strcmp(e[1].key, "B")
           && !strcmp(e[2].key, "C"), "the others keep their order");
-    check(sh_strip_secure_headers(t) == 0, "nothing left to strip");
+    check(sh_headers_strip_secure(t) == 0, "nothing left to strip");
 }
 
 /* sh_base64_encode_slack: the source followed by zeros (16 readable, as
@@ -195,30 +201,30 @@ static void test_patterns(apr_pool_t *p)
 {
     sh_pattern pat;
 
-    check(sh_pattern_compile(p, "", &pat) != NULL, "empty pattern refused");
-    check(sh_pattern_compile(p, "SSL_[A-Z", &pat) != NULL,
+    check(sh_env_pattern_compile(p, "", &pat) != NULL, "empty pattern refused");
+    check(sh_env_pattern_compile(p, "SSL_[A-Z", &pat) != NULL,
           "unbalanced [ refused");
-    check(!sh_pattern_compile(p, "FOO", &pat) && pat.kind == SH_PATTERN_EXACT,
+    check(!sh_env_pattern_compile(p, "FOO", &pat) && pat.kind == SH_PATTERN_EXACT,
           "FOO is exact");
-    check(sh_pattern_match(&pat, "foo") && !sh_pattern_match(&pat, "FOOD"),
+    check(sh_env_pattern_match(&pat, "foo") && !sh_env_pattern_match(&pat, "FOOD"),
           "exact match ignores case, needs the whole name");
-    check(!sh_pattern_compile(p, "SSL_*", &pat)
+    check(!sh_env_pattern_compile(p, "SSL_*", &pat)
           && pat.kind == SH_PATTERN_PREFIX, "SSL_* is a prefix");
-    check(sh_pattern_match(&pat, "SSL_PROTOCOL") && sh_pattern_match(&pat, "SSL_")
-          && sh_pattern_match(&pat, "ssl_cipher")
-          && !sh_pattern_match(&pat, "XSSL_"), "prefix matching");
-    check(!sh_pattern_compile(p, "SSL_*_CERT*", &pat)
+    check(sh_env_pattern_match(&pat, "SSL_PROTOCOL") && sh_env_pattern_match(&pat, "SSL_")
+          && sh_env_pattern_match(&pat, "ssl_cipher")
+          && !sh_env_pattern_match(&pat, "XSSL_"), "prefix matching");
+    check(!sh_env_pattern_compile(p, "SSL_*_CERT*", &pat)
           && pat.kind == SH_PATTERN_GLOB, "SSL_*_CERT* is a glob");
-    check(sh_pattern_match(&pat, "SSL_CLIENT_CERT")
-          && sh_pattern_match(&pat, "SSL_SERVER_CERT_CHAIN_0")
-          && !sh_pattern_match(&pat, "SSL_CIPHER"), "glob matching");
-    check(!sh_pattern_compile(p, "*PASS?ORD*", &pat)
-          && sh_pattern_match(&pat, "DB_PASSWORD_FILE"), "? and leading *");
-    check(!sh_pattern_compile(p, "A\\*B", &pat) && pat.kind == SH_PATTERN_GLOB
-          && sh_pattern_match(&pat, "A*B") && !sh_pattern_match(&pat, "AxB"),
+    check(sh_env_pattern_match(&pat, "SSL_CLIENT_CERT")
+          && sh_env_pattern_match(&pat, "SSL_SERVER_CERT_CHAIN_0")
+          && !sh_env_pattern_match(&pat, "SSL_CIPHER"), "glob matching");
+    check(!sh_env_pattern_compile(p, "*PASS?ORD*", &pat)
+          && sh_env_pattern_match(&pat, "DB_PASSWORD_FILE"), "? and leading *");
+    check(!sh_env_pattern_compile(p, "A\\*B", &pat) && pat.kind == SH_PATTERN_GLOB
+          && sh_env_pattern_match(&pat, "A*B") && !sh_env_pattern_match(&pat, "AxB"),
           "a backslash escapes as in fnmatch, not compared literally");
-    check(!sh_pattern_compile(p, "FOO\\[", &pat)
-          && sh_pattern_match(&pat, "foo["), "an escaped [ needs no ]");
+    check(!sh_env_pattern_compile(p, "FOO\\[", &pat)
+          && sh_env_pattern_match(&pat, "foo["), "an escaped [ needs no ]");
 }
 
 static void test_filter(apr_pool_t *p)
@@ -233,12 +239,12 @@ static void test_filter(apr_pool_t *p)
           && sh_env_wanted(NULL, "SCRIPT_URL"),
           "only those exact names are left out");
     check(sh_env_wanted(&f, "ANY"), "empty filter wants everything");
-    sh_pattern_compile(p, "SSL_*_CERT*", apr_array_push(exc));
+    sh_env_pattern_compile(p, "SSL_*_CERT*", apr_array_push(exc));
     f.exclude = exc;
     check(!sh_env_wanted(&f, "SSL_CLIENT_CERT") && sh_env_wanted(&f, "SSL_CIPHER"),
           "exclusion");
-    sh_pattern_compile(p, "FOO", apr_array_push(inc));
-    sh_pattern_compile(p, "SSL_*", apr_array_push(inc));
+    sh_env_pattern_compile(p, "FOO", apr_array_push(inc));
+    sh_env_pattern_compile(p, "SSL_*", apr_array_push(inc));
     f.include = inc;
     check(sh_env_wanted(&f, "FOO") && sh_env_wanted(&f, "SSL_CIPHER")
           && !sh_env_wanted(&f, "BAR") && !sh_env_wanted(&f, "SSL_SERVER_CERT"),
@@ -286,25 +292,25 @@ static void test_envvars(apr_pool_t *p)
     apr_table_t *t;
     int i, ok;
 
-    sh_envvars_build(p, table_of(p, none), NULL, 0, &ev);
+    sh_env_build(p, table_of(p, none), NULL, 0, &ev);
     check(ev.value == NULL && ev.count == 0, "empty environment: no header");
-    sh_envvars_build(p, table_of(p, only_skipped), NULL, 0, &ev);
+    sh_env_build(p, table_of(p, only_skipped), NULL, 0, &ev);
     check(ev.value && *ev.value == '\0' && ev.count == 0,
           "only SCRIPT_NAME/PATH_INFO: header with an empty value");
 
     t = table_of(p, spec);
-    sh_envvars_build(p, t, NULL, 0, &ev);
+    sh_env_build(p, t, NULL, 0, &ev);
     check(ev.value && ev.count == 7
           && pairs_equal(p, ev.value, expected, 7),
           "table order, duplicates kept, UTF-8 and empty values byte-exact");
     check(strlen(ev.value) == ev.value_len
-          && ev.value_len == sh_envvars_encoded_len(t, NULL),
+          && ev.value_len == sh_env_encoded_len(t, NULL),
           "encoded_len predicts the value's length");
 
     /* A NULL value (possible with apr_table_setn) encodes as empty. */
     t = apr_table_make(p, 2);
     apr_table_setn(t, "NULLVAL", NULL);
-    sh_envvars_build(p, t, NULL, 0, &ev);
+    sh_env_build(p, t, NULL, 0, &ev);
     {
         static const char *const nv[] = { "NULLVAL", "" };
         check(ev.value && pairs_equal(p, ev.value, nv, 1), "NULL value");
@@ -315,7 +321,7 @@ static void test_envvars(apr_pool_t *p)
     for (i = 0; i < 200; i++) {
         apr_table_addn(t, apr_psprintf(p, "V%03d", i), apr_psprintf(p, "%d", i * 7));
     }
-    sh_envvars_build(p, t, NULL, 0, &ev);
+    sh_env_build(p, t, NULL, 0, &ev);
     {
         const char **kv = apr_palloc(p, 400 * sizeof(char *));
         for (i = 0; i < 200; i++) {
@@ -348,7 +354,7 @@ static void test_envvars(apr_pool_t *p)
             t = apr_table_make(p, 2);
             apr_table_addn(t, key, val);
             apr_table_addn(t, "Z", "z");
-            sh_envvars_build(p, t, NULL, 0, &ev);
+            sh_env_build(p, t, NULL, 0, &ev);
             want = apr_palloc(p, i + v + 6);
             memcpy(want, key, i + 1);
             memcpy(want + i + 1, val, v + 1);
@@ -361,7 +367,7 @@ static void test_envvars(apr_pool_t *p)
     }
     check(ok, "names of 1 to 40 bytes, values of 0 to 40, byte-exact");
 
-    /* Around 8 KiB, where sh_envvars_build stops serialising on the stack,
+    /* Around 8 KiB, where sh_env_build stops serialising on the stack,
      * and far past it: the same bytes either way. */
     ok = 1;
     for (i = 8150; i <= 8250 || i == 8251; i++) {
@@ -375,7 +381,7 @@ static void test_envvars(apr_pool_t *p)
         apr_table_addn(t, "A", val);
         apr_table_addn(t, "SCRIPT_NAME", "/x");
         apr_table_addn(t, "B", "b");
-        sh_envvars_build(p, t, NULL, 0, &ev);
+        sh_env_build(p, t, NULL, 0, &ev);
         want = apr_palloc(p, total);
         memcpy(want, "A", 2);
         memcpy(want + 2, val, vlen + 1);
@@ -405,8 +411,8 @@ static void test_envvars(apr_pool_t *p)
 
             for (ceiling = 0; ceiling <= 40; ceiling += 40) {
                 t = table_of(p, tables[k]);
-                sh_envvars_build(p, t, NULL, ceiling, &plain);
-                sh_envvars_build_room(p, t, NULL, ceiling, 37, &roomy);
+                sh_env_build(p, t, NULL, ceiling, &plain);
+                sh_env_build_room(p, t, NULL, ceiling, 37, &roomy);
                 memset((char *)roomy.value - 37, '#', 37);
                 if (strcmp(plain.value, roomy.value)
                     || plain.value_len != roomy.value_len
@@ -426,7 +432,7 @@ static void test_envvars(apr_pool_t *p)
     apr_table_addn(t, "SMALL2", "b");
     apr_table_addn(t, "BIG2", apr_pstrcat(p, "", memset(apr_pcalloc(p, 2001), 'y', 2000), NULL));
     apr_table_addn(t, "MID", apr_pstrcat(p, "", memset(apr_pcalloc(p, 201), 'z', 200), NULL));
-    sh_envvars_build(p, t, NULL, 1000, &ev);
+    sh_env_build(p, t, NULL, 1000, &ev);
     {
         static const char *const left[] = { "SMALL1", "a", "SMALL2", "b" };
         ok = ev.omitted_count == 2 && !strcmp(ev.omitted[0], "BIG1")
@@ -442,10 +448,10 @@ static void test_envvars(apr_pool_t *p)
         (void)left;
         check(ok, "what remains keeps table order");
     }
-    sh_envvars_build(p, t, NULL, 8, &ev);
+    sh_env_build(p, t, NULL, 8, &ev);
     check(ev.value && *ev.value == '\0' && ev.omitted_count == 5,
           "a ceiling below any variable sends an empty value, names all");
-    sh_envvars_build(p, t, NULL, 100000, &ev);
+    sh_env_build(p, t, NULL, 100000, &ev);
     check(ev.omitted_count == 0 && ev.count == 5, "a ceiling not reached");
 }
 

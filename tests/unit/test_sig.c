@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright 2026 The mod_secure_headers authors */
 /*
- * Unit tests for sh_sig.c: RFC 9421's own test vectors (appendix B.2.4,
+ * Unit tests for the signature units (sh_keys.c, sh_nonce.c, sh_sf.c,
+ * sh_sigbase.c, sh_replay.c): RFC 9421's own test vectors (appendix B.2.4,
  * B.2.5, B.2.6), the structured-field parsing, keys, nonces and the
  * replay cache. One TAP line per check; tests/unit.test.js runs it.
  */
@@ -16,9 +19,13 @@
 #include "apr_hash.h"
 #include "apr_uri.h"
 
-#include "sh_core.h"
+#include "sh_base64.h"
+#include "sh_keys.h"
+#include "sh_nonce.h"
+#include "sh_replay.h"
+#include "sh_sf.h"
+#include "sh_sigbase.h"
 #include "tap.h"
-#include "sh_sig.h"
 
 
 static sh_component comp(const char *name, const char *value)
@@ -261,12 +268,12 @@ static void test_ecdsa_roundtrip(apr_pool_t *p)
     err = sh_key_from_bytes(p, "x", SH_ALG_ED25519,
                             (const unsigned char *)priv_pem, strlen(priv_pem),
                             1, &other);
-    check(err && strstr(err, "not an Ed25519 key"),
+    check(err && strstr(err, "not Ed25519"),
           "an EC key is refused for ed25519");
     err = sh_key_from_bytes(p, "x", SH_ALG_ECDSA_P256_SHA256,
                             (const unsigned char *)rfc_ed25519_private,
                             strlen(rfc_ed25519_private), 1, &other);
-    check(err && strstr(err, "not an ECDSA P-256 key"),
+    check(err && strstr(err, "not ECDSA P-256"),
           "an Ed25519 key is refused for ecdsa-p256-sha256");
     err = sh_key_from_bytes(p, "x", SH_ALG_ECDSA_P256_SHA256,
                             (const unsigned char *)pub_pem, strlen(pub_pem),
@@ -290,11 +297,11 @@ static void test_keys(apr_pool_t *p)
     err = sh_key_from_bytes(p, "k", SH_ALG_HMAC_SHA256, s31, 31, 1, &key);
     check(err && strstr(err, "at least 32 bytes") && strstr(err, "31"),
           "an hmac key of 31 bytes is refused, naming the size");
-    check(sh_keyid_check("edge-2026-12") == NULL, "key id edge-2026-12");
-    check(sh_keyid_check("") != NULL, "the empty key id is refused");
-    check(sh_keyid_check("a\"b") != NULL, "a key id with a quote");
-    check(sh_keyid_check("a\\b") != NULL, "a key id with a backslash");
-    check(sh_keyid_check("a\nb") != NULL, "a key id with a line break");
+    check(sh_key_id_check("edge-2026-12") == NULL, "key id edge-2026-12");
+    check(sh_key_id_check("") != NULL, "the empty key id is refused");
+    check(sh_key_id_check("a\"b") != NULL, "a key id with a quote");
+    check(sh_key_id_check("a\\b") != NULL, "a key id with a backslash");
+    check(sh_key_id_check("a\nb") != NULL, "a key id with a line break");
     check(sh_alg_from_name("hmac-sha256") == SH_ALG_HMAC_SHA256
           && sh_alg_from_name("ed25519") == SH_ALG_ED25519
           && sh_alg_from_name("ecdsa-p256-sha256") == SH_ALG_ECDSA_P256_SHA256
@@ -341,7 +348,7 @@ static void test_params(apr_pool_t *p)
                   "expires=1764600060;nonce=\"AAAAAAAAAAAAAAAAAAAAAA\";"
                   "keyid=\"edge-2026-12\";alg=\"hmac-sha256\";"
                   "tag=\"mod_secure_headers\"") && len == strlen(params),
-          "signature parameters in SPEC's order");
+          "signature parameters in docs/wire-format.md's order");
     check(sh_sig_input_parse(p, params, len, &in) == NULL && in.count == 5
           && !strcmp(in.components[4].name, "!~passenger-client-address")
           && in.created == 1764600000 && in.expires == 1764600060
@@ -397,7 +404,7 @@ static void test_sign(apr_pool_t *p)
           "sh_sig_sign: both in one string when signature is NULL");
 }
 
-/* sh_url_path_query against apr_uri_parse (what mod_proxy sends): the
+/* sh_sig_url_path_query against apr_uri_parse (what mod_proxy sends): the
  * URLs of the tests and every string of up to six characters from an
  * alphabet of URL delimiters after "http://" and "h2c://". */
 static int path_query_as_apr(apr_pool_t *p, const char *url)
@@ -406,7 +413,7 @@ static int path_query_as_apr(apr_pool_t *p, const char *url)
     apr_uri_t uri;
     const char *want_path, *want_query;
 
-    if (!sh_url_path_query(url, &path, &query)) {
+    if (!sh_sig_url_path_query(url, &path, &query)) {
         return 0;
     }
     if (apr_uri_parse(p, url, &uri) != APR_SUCCESS) {
@@ -442,7 +449,7 @@ static void test_url_path_query(apr_pool_t *p)
     for (i = 0; urls[i]; i++) {
         all = all && path_query_as_apr(p, urls[i]);
     }
-    check(all, "sh_url_path_query: the tests' URLs split as apr_uri_parse");
+    check(all, "sh_sig_url_path_query: the tests' URLs split as apr_uri_parse");
     apr_pool_create(&sub, p);
     for (k = 0; k < 2; k++) {
         for (len = 0, total = 1; len <= 6; len++, total *= 9) {
@@ -463,14 +470,14 @@ static void test_url_path_query(apr_pool_t *p)
         }
     }
     apr_pool_destroy(sub);
-    check(all && count == 1195742, "sh_url_path_query: 1,195,742 URLs "
+    check(all && count == 1195742, "sh_sig_url_path_query: 1,195,742 URLs "
           "built from /?#:@[]a% split as apr_uri_parse");
-    check(!sh_url_path_query("/path?q", &a, &b)
-          && !sh_url_path_query("//host/p", &a, &b)
-          && !sh_url_path_query("http:/p", &a, &b)
-          && !sh_url_path_query("1http://h/p", &a, &b)
-          && !sh_url_path_query("ht_tp://h/p", &a, &b),
-          "sh_url_path_query: no scheme:// and no split (apr_uri_parse then)");
+    check(!sh_sig_url_path_query("/path?q", &a, &b)
+          && !sh_sig_url_path_query("//host/p", &a, &b)
+          && !sh_sig_url_path_query("http:/p", &a, &b)
+          && !sh_sig_url_path_query("1http://h/p", &a, &b)
+          && !sh_sig_url_path_query("ht_tp://h/p", &a, &b),
+          "sh_sig_url_path_query: no scheme:// and no split (apr_uri_parse then)");
 }
 
 static void test_sig_input_errors(apr_pool_t *p)
@@ -592,19 +599,19 @@ static void test_base64_decode(apr_pool_t *p)
 
 static void test_authority(apr_pool_t *p)
 {
-    check(!strcmp(sh_authority_normalize(p, "Example.COM:80", 0),
+    check(!strcmp(sh_sig_authority_normalize(p, "Example.COM:80", 0),
                   "example.com"), "authority: lower case, :80 dropped");
-    check(!strcmp(sh_authority_normalize(p, "example.com:80", 1),
+    check(!strcmp(sh_sig_authority_normalize(p, "example.com:80", 1),
                   "example.com:80"), "authority: :80 kept on TLS");
-    check(!strcmp(sh_authority_normalize(p, "a:443", 1), "a"),
+    check(!strcmp(sh_sig_authority_normalize(p, "a:443", 1), "a"),
           "authority: :443 dropped on TLS");
-    check(!strcmp(sh_authority_normalize(p, "[::1]:80", 0), "[::1]")
-          && !strcmp(sh_authority_normalize(p, "[::1]", 0), "[::1]")
-          && !strcmp(sh_authority_normalize(p, "[::80]", 0), "[::80]")
-          && !strcmp(sh_authority_normalize(p, "[::1]:3000", 0),
+    check(!strcmp(sh_sig_authority_normalize(p, "[::1]:80", 0), "[::1]")
+          && !strcmp(sh_sig_authority_normalize(p, "[::1]", 0), "[::1]")
+          && !strcmp(sh_sig_authority_normalize(p, "[::80]", 0), "[::80]")
+          && !strcmp(sh_sig_authority_normalize(p, "[::1]:3000", 0),
                      "[::1]:3000"),
           "authority: IPv6 literals");
-    check(!strcmp(sh_authority_normalize(p, "h:8080", 0), "h:8080"),
+    check(!strcmp(sh_sig_authority_normalize(p, "h:8080", 0), "h:8080"),
           "authority: other ports stay");
 }
 
@@ -615,7 +622,7 @@ static void test_nonces(apr_pool_t *p)
     int i, all = 1;
 
     for (i = 0; i < 5000; i++) {
-        all = all && sh_nonce(n) && strlen(n) == SH_NONCE_LEN
+        all = all && sh_nonce_new(n) && strlen(n) == SH_NONCE_LEN
               && strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                         "0123456789-_") == SH_NONCE_LEN
               && strchr("AQgw", n[21]) != NULL

@@ -1,7 +1,7 @@
 'use strict';
 // Reads the memcheck logs of `make test-valgrind` (one per apache2 -X) and
 // sorts every report with a stack into:
-//   module     a frame in mod_secure_headers.so or sh_core: fails the target
+//   module     a frame in mod_secure_headers.so or one of its sh_* functions: fails the target
 //   exit-h2    the known crash of a one-process (-X) Apache that stops with
 //              an HTTP/2 connection open (see KNOWN below): reported only
 //   stopped    the SIGTERM the harness sent, where it found the process
@@ -33,7 +33,7 @@ const KNOWN = {
     frames.some((f) => /mod_http2\.so/.test(f)),
 };
 
-const MODULE_FRAME = /mod_secure_headers|sh_core|\bsh_[a-z0-9_]+\b/;
+const MODULE_FRAME = /mod_secure_headers|\bsh_[a-z0-9_]+\b/;
 
 // The reports of one log: [{ title, frames: [...], text }].
 function reports(text) {

@@ -1,11 +1,15 @@
 'use strict';
-// One test application, five ways: Express 4, Express 5, Fastify, Koa and
-// plain node:http, each with passenger-secure-headers as its users would
+// One test application, six ways: Express 4, Express 5, Fastify, Koa, Hono
+// and plain node:http, each with passenger-secure-headers as its users would
 // set it up. It answers every request with what the framework itself now
 // says about the request (req.ip, req.protocol, ...), read through the
 // framework's own properties.
 //
-// Environment: PSH_FRAMEWORK (express4 express5 fastify koa http),
+// Runs under Node.js, Bun and Deno (Hono on @hono/node-server, Bun.serve
+// and Deno.serve; the others on their node:http compatibility).
+//
+// Environment: PSH_FRAMEWORK (express4 express5 fastify koa hono http, and
+// fetch: Bun.serve or Deno.serve with readRequest()),
 // PSH_OPTIONS (JSON: the package's options; keys as { id: { alg, keyFile } }),
 // PSH_TRUST (1: also turn on the framework's own proxy trust),
 // PSH_PORT (default 0; Passenger intercepts the listen call).
@@ -39,8 +43,12 @@ for (const level of ['error', 'warn']) {
   console[level] = (...args) => { warnings.push(args.map((a) => (a && a.code) || String(a)).join(' ')); orig.apply(console, args); };
 }
 
+/* global Bun, Deno */
+const RUNTIME = typeof Bun !== 'undefined' ? `bun ${Bun.version}`
+  : typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : `node ${process.version}`;
+
 function answer(via, framework, facts, info, url) {
-  return JSON.stringify(Object.assign({ via, framework, url }, facts, {
+  return JSON.stringify(Object.assign({ via, framework, url, runtime: RUNTIME }, facts, {
     signed: info ? info.signed : null,
     keyid: info ? info.keyid : null,
     trusted: info ? info.trusted : null,
@@ -106,6 +114,59 @@ async function start(pkg, via, requireFn) {
       }, ctx.state.secureHeaders, ctx.originalUrl);
     });
     const server = app.listen(port, '127.0.0.1', () => listening(server));
+    return;
+  }
+  if (fw === 'hono') {
+    const { Hono } = requireFn('hono');
+    const app = new Hono();
+    app.use('*', pkg.hono(opts));
+    // Hono's own client-address helper, per runtime
+    const adapter = typeof Bun !== 'undefined' ? 'hono/bun' : typeof Deno !== 'undefined' ? 'hono/deno' : '@hono/node-server/conninfo';
+    const { getConnInfo } = requireFn(adapter);
+    app.all('*', (c) => {
+      const info = c.get('secureHeaders');
+      const u = new URL(c.req.url);
+      const body = answer(via, fw, {
+        ip: info.clientAddress, protocol: info.protocol, host: info.host, hostname: info.hostname,
+        connInfo: getConnInfo(c).remote.address,
+      }, info, u.pathname + u.search);
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    });
+    const print = (p) => process.stdout.write(JSON.stringify({ port: p }) + '\n');
+    if (typeof Bun !== 'undefined') {
+      print(Bun.serve({ port, hostname: '127.0.0.1', fetch: app.fetch }).port);
+    } else if (typeof Deno !== 'undefined') {
+      Deno.serve({ port, hostname: '127.0.0.1', onListen: (a) => print(a.port) }, app.fetch);
+    } else {
+      requireFn('@hono/node-server').serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (a) => print(a.port));
+    }
+    return;
+  }
+  if (fw === 'fetch') {
+    // What the runtime hands over: the Request, and the connection beside it.
+    const handle = async (request, conn) => {
+      let info;
+      try {
+        info = await pkg.readRequest(request, opts, conn);
+      } catch (err) {
+        if (!(err instanceof pkg.SecureHeadersError)) throw err;
+        opts.onReject(err, request);
+        return new Response('Forbidden\n', { status: 403, headers: { 'content-type': 'text/plain' } });
+      }
+      const u = new URL(request.url);
+      return new Response(answer(via, fw, {
+        ip: info.clientAddress, protocol: info.protocol, host: info.host, hostname: info.hostname,
+      }, info, u.pathname + u.search), { headers: { 'content-type': 'application/json' } });
+    };
+    const print = (p) => process.stdout.write(JSON.stringify({ port: p }) + '\n');
+    if (typeof Bun !== 'undefined') {
+      const server = Bun.serve({ port, hostname: '127.0.0.1', fetch: (req, srv) => handle(req, { remoteAddress: (srv.requestIP(req) || {}).address, encrypted: false }) });
+      print(server.port);
+    } else if (typeof Deno !== 'undefined') {
+      Deno.serve({ port, hostname: '127.0.0.1', onListen: (a) => print(a.port) }, (req, info) => handle(req, { remoteAddress: info.remoteAddr.hostname, encrypted: false }));
+    } else {
+      throw new Error('PSH_FRAMEWORK=fetch is for Bun and Deno');
+    }
     return;
   }
   if (fw === 'http') {

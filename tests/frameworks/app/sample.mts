@@ -1,5 +1,5 @@
 // The ES module declarations, type-checked with tsc --strict.
-import secure, { read, express, koa, fastify, SecureHeadersError, codes, type Options, type SecureInfo } from 'passenger-secure-headers';
+import secure, { read, readRequest, express, koa, hono, nextFacts, fastify, SecureHeadersError, codes, type Options, type SecureInfo, type Connection } from 'passenger-secure-headers';
 import type { IncomingMessage } from 'node:http';
 
 const opts: Options = { strict: true, xForwarded: true };
@@ -12,4 +12,8 @@ export function handle(req: IncomingMessage): string {
     throw err;
   }
 }
-void [express(opts), koa(), fastify, secure.read];
+export async function web(request: Request, conn: Connection): Promise<string> {
+  const info: SecureInfo = await readRequest(request, opts, conn);
+  return info.protocol + (nextFacts(request.headers).host ?? '');
+}
+void [express(opts), koa(), hono({ strict: true }), fastify, secure.read];

@@ -40,4 +40,18 @@ const n: number = v.params.created as number;
 const mw: secure.ExpressMiddleware = secure.express({ xForwarded: true });
 const km = secure.koa();
 secure.decodeEnvvars('Rk9PAGJhcgA=').FOO;
+const derived: Buffer = secure.deriveKey(Buffer.alloc(32), 'http://10.0.0.5:3000');
+const backendId: string = secure.backendIdentity('unix:/run/app.sock');
+void [derived, backendId];
 void [n, mw, km, secure.codes.REPLAYED, secure.fastify];
+export async function web(request: Request): Promise<string | undefined> {
+  const info: secure.SecureInfo = await secure.readRequest(request, opts, { remoteAddress: '127.0.0.1', encrypted: false });
+  return info.clientAddress;
+}
+const vars: secure.HonoVariables = { secureHeaders: secure.read({} as http.IncomingMessage) };
+const conn: secure.Connection = { incoming: {} as http.IncomingMessage };
+const hm: secure.HonoMiddleware = secure.hono({ strict: true, onReject(err, request) { console.warn(err.code, request.url); } });
+const NextResponse = { next: (_init?: { request?: { headers?: Headers } }) => new Response(null) };
+export const proxy: (request: Request) => Promise<Response> = secure.nextProxy(NextResponse, { keys: opts.keys, onReject(err, request) { console.warn(err.code, request.url); } });
+export function inPage(h: Headers): string | undefined { return secure.nextFacts(h).clientAddress; }
+void [n, mw, km, secure.codes.REPLAYED, secure.fastify, conn, hm, vars.secureHeaders.signed];

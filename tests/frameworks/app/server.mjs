@@ -4,7 +4,7 @@ import * as named from 'passenger-secure-headers';
 import pkg from 'passenger-secure-headers';
 
 const require = createRequire(import.meta.url);
-for (const name of ['read', 'readAsync', 'express', 'fastify', 'koa', 'verifySignature', 'SecureHeadersError']) {
+for (const name of ['read', 'readAsync', 'readRequest', 'express', 'fastify', 'koa', 'hono', 'nextProxy', 'nextFacts', 'verifySignature', 'SecureHeadersError']) {
   if (named[name] !== pkg[name] || typeof named[name] !== 'function') throw new Error(`ESM export ${name} differs from the default export`);
 }
 if (named.default !== require('passenger-secure-headers')) throw new Error('the ESM default export is not the CommonJS module');

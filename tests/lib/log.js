@@ -1,0 +1,94 @@
+'use strict';
+// Apache's error log: reading it, and the check that fails a group of tests
+// when Apache logged something the group did not expect.
+//
+// A line fails the check when its level is warn or worse (warn, error, crit,
+// alert, emerg), or when it says that a child process died of a signal
+// (AH00052, which httpd logs at notice: a crash must never pass unnoticed),
+// unless one of the group's allow-list regexes matches it. Each test group
+// declares the lines it provokes on purpose, as precisely as it can.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const LEVELS = ['emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug',
+  'trace1', 'trace2', 'trace3', 'trace4', 'trace5', 'trace6', 'trace7', 'trace8'];
+const FAILING_LEVELS = new Set(['emerg', 'alert', 'crit', 'error', 'warn']);
+
+// "[Mon Dec 07 05:33:41.725550 2026] [ssl:warn] [pid 9129:tid 9129] AH01909: ..."
+// (the module part is absent for messages of the core before modules load).
+const LINE_RE = /^\[[^\]]*\] \[(?:([A-Za-z0-9_.-]+):)?([a-z0-9]+)\] /;
+// A child process that ended on a signal: "AH00052: child pid 123 exit signal Segmentation fault (11)".
+const CHILD_SIGNAL_RE = /\bAH00052: child pid \d+ exit signal /;
+
+function readLog(file) {
+  try { return fs.readFileSync(file, 'utf8'); } catch (_) { return ''; }
+}
+
+// { module, level } of an error-log line, or null when it is not one.
+function parseErrorLogLine(line) {
+  const m = LINE_RE.exec(line);
+  if (!m || !LEVELS.includes(m[2])) return null;
+  return { module: m[1] || null, level: m[2] };
+}
+
+function checkAllow(allow) {
+  if (!Array.isArray(allow) || !allow.every((re) => re instanceof RegExp)) {
+    throw new TypeError('allow: an array of RegExp (one for each error-log line the group expects)');
+  }
+  // A /g or /y regex keeps lastIndex between test() calls and would skip lines.
+  return allow.map((re) => (re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re));
+}
+
+// The lines of error-log `text` that fail the check: at warn or worse, or
+// AH00052, and matched by none of `allow`.
+function unexpectedErrorLines(text, allow = []) {
+  const res = checkAllow(allow);
+  const out = [];
+  for (const line of String(text).split('\n')) {
+    const p = parseErrorLogLine(line);
+    if (!p) continue;
+    if (!FAILING_LEVELS.has(p.level) && !CHILD_SIGNAL_RE.test(line)) continue;
+    if (res.some((re) => re.test(line))) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+// The error logs of an Apache ServerRoot `dir`: error_log and every other
+// "*_log" or "*.log" file directly in it (tests give vhosts their own
+// ErrorLog there), access_log excepted, and "stderr" (what Apache logs
+// before its ErrorLog is open, configuration warnings among it); then
+// `extra` paths.
+function errorLogFiles(dir, extra = []) {
+  let names = [];
+  try { names = fs.readdirSync(dir); } catch (_) { /* no dir: no logs */ }
+  const files = names
+    .filter((n) => n === 'stderr' || (n !== 'access_log' && (/_log$/.test(n) || /\.log$/.test(n))))
+    .sort((a, b) => (a === 'error_log' ? -1 : b === 'error_log' ? 1 : a.localeCompare(b)))
+    .map((n) => path.join(dir, n))
+    .filter((f) => { try { return fs.statSync(f).isFile(); } catch (_) { return false; } });
+  return [...files, ...extra];
+}
+
+// Throws an Error naming every unexpected line of the `files`, by file; the
+// message says where the allow-list goes. `what` names the group.
+function assertNoUnexpectedErrors(files, allow = [], what = 'this group') {
+  const bad = [];
+  for (const f of files) {
+    const lines = unexpectedErrorLines(readLog(f), allow);
+    if (lines.length) bad.push(`--- ${f}\n${lines.join('\n')}`);
+  }
+  if (bad.length) {
+    throw new Error(`Apache logged lines at warn or worse that ${what} does not expect ` +
+      `(add a precise regex to its useApache({ allow }) list only if the test provokes them):\n${bad.join('\n')}`);
+  }
+}
+
+module.exports = {
+  readLog,
+  parseErrorLogLine,
+  unexpectedErrorLines,
+  errorLogFiles,
+  assertNoUnexpectedErrors,
+};
