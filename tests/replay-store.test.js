@@ -358,7 +358,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
         const pw = kind === 'ioredis' ? ioredisOpts(server, { password: 'default-secret' }) : nodeRedisOpts(server, { password: 'default-secret' });
         const d = await connect(kind, pw);
         try {
-          assert.equal(await verdict(r(), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(d.c) }), 'ok', `${kind} requirepass`);
+          assert.equal(await verdict(r(), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(d.c) }), 'ok', `${kind} requirepass`);
         } finally { await d.close(); }
       }
       // Without credentials, node-redis connects and every command fails: closed.
@@ -366,7 +366,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       anon.on('error', () => {});
       await anon.connect();
       try {
-        assert.equal(await verdict(r(), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(anon) }), 'STORE_FAILED');
+        assert.equal(await verdict(r(), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(anon) }), 'STORE_FAILED');
       } finally { await anon.disconnect(); }
     } finally { await server.stop(); }
   });
@@ -400,7 +400,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       distrust.on('error', () => {});
       distrust.connect().catch(() => {});
       try {
-        assert.equal(await verdict(signed('app.test'), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(distrust, { timeout: 300 }) }), 'STORE_FAILED');
+        assert.equal(await verdict(signed('app.test'), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(distrust, { timeout: 300 }) }), 'STORE_FAILED');
       } finally { await distrust.disconnect().catch(() => {}); }
       // Plain TCP to the TLS port: ioredis never gets an answer, the store times out.
       const Redis = need('ioredis');
@@ -409,7 +409,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       plain.connect().catch(() => {});
       try {
         const t0 = Date.now();
-        assert.equal(await verdict(signed('app.test'), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(plain, { timeout: 300 }) }), 'STORE_FAILED');
+        assert.equal(await verdict(signed('app.test'), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(plain, { timeout: 300 }) }), 'STORE_FAILED');
         assert.ok(Date.now() - t0 < 2000, `bounded wait: ${Date.now() - t0} ms`);
       } finally { plain.disconnect(); }
     } finally {
