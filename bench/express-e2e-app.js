@@ -18,6 +18,7 @@ if (cfg.mode === 'trust') {
 } else {
   const opts = {};
   if (cfg.keys) {
+    opts.authority = cfg.authority === undefined ? false : cfg.authority; // one backend, on loopback
     opts.keys = {};
     for (const [id, k] of Object.entries(cfg.keys)) {
       opts.keys[id] = { alg: k.alg, key: k.hex ? Buffer.from(k.hex, 'hex') : fs.readFileSync(k.file) };

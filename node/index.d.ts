@@ -29,6 +29,20 @@ declare namespace secureHeaders {
     readonly size: number;
     /** The latest retain-until evicted so far; signatures expiring by then are refused. */
     readonly floor: number;
+    /** When the cache started, Unix seconds: signatures created in an earlier second are refused (CREATED_BEFORE_CACHE). */
+    readonly startedAt: number;
+  }
+
+  interface MemoryReplayCacheOptions {
+    /** Nonces kept at most. Default 100,000. */
+    maxEntries?: number;
+    /**
+     * true: this process's own cache even where several processes serve the
+     * port (node:cluster, PM2 cluster mode), which the options otherwise
+     * refuse. Unsafe there: a captured request is accepted once by each
+     * process. Default false.
+     */
+    perProcess?: boolean;
   }
 
   interface RedisReplayCacheOptions {
@@ -56,10 +70,13 @@ declare namespace secureHeaders {
     clockSkew?: number;
     /** Longest accepted signature lifetime (expires - created), seconds. Default 3600. */
     maxLifetime?: number;
-    /** Default: an in-memory cache of 100,000 nonces. false: none. Or your own store. */
+    /** Default: the process's in-memory cache of 100,000 nonces (refused in cluster workers). false: none. Or a shared store. */
     replayCache?: boolean | ReplayStore;
-    /** host[:port] (or a list) this backend is reached at; a signature for another is refused. */
-    authority?: string | string[];
+    /**
+     * host[:port] (or a list) of the ProxyPass / BalancerMember URL this backend is reached at; a
+     * signature for another is refused. Required with keys; false: no pin (one backend, on loopback).
+     */
+    authority?: string | string[] | false;
     /** Apache runs with SecureHeadersXForwarded On: host from X-Forwarded-Host (and, signed, X-Forwarded-* must be covered). */
     xForwarded?: boolean;
     /** Called with every rejection (before the 403), e.g. to log it. */
@@ -96,7 +113,7 @@ declare namespace secureHeaders {
     | 'UNKNOWN_KEY' | 'ALG_MISMATCH' | 'TAG_MISMATCH' | 'SIGNATURE_NOT_YET_VALID' | 'SIGNATURE_EXPIRED'
     | 'LIFETIME_TOO_LONG' | 'COMPONENT_NOT_COVERED' | 'UNCOVERED_HEADER' | 'COMPONENT_MISSING'
     | 'AUTHORITY_MISMATCH' | 'SIGNATURE_INVALID' | 'REPLAYED' | 'REPLAY_CACHE_FULL'
-    | 'STORE_FAILED' | 'STORE_ASYNC';
+    | 'CREATED_BEFORE_CACHE' | 'STORE_FAILED' | 'STORE_ASYNC';
 
   interface SignatureMessage {
     method?: string;
@@ -215,7 +232,7 @@ declare const secureHeaders: {
   verifySignature(message: secureHeaders.SignatureMessage, options: { label: string; keys: Record<string, secureHeaders.KeySpec> }): secureHeaders.VerifiedSignature;
   decodeEnvvars(b64: string): Record<string, string>;
   decodeEnvvarsList(b64: string): Array<[string, string]>;
-  createMemoryReplayCache(options?: { maxEntries?: number }): secureHeaders.MemoryReplayCache;
+  createMemoryReplayCache(options?: secureHeaders.MemoryReplayCacheOptions): secureHeaders.MemoryReplayCache;
   /** A shared replay store: pass a connected node-redis (redis 4/5) or ioredis client. See docs/replay.md. */
   redisReplayCache(client: object, options?: secureHeaders.RedisReplayCacheOptions): secureHeaders.RedisReplayCache;
   parseDictionary(input: string): { dict: Map<string, secureHeaders.SfMember>; duplicates: string[] };

@@ -54,7 +54,7 @@ describe('derived keys between hosts', SKIP, () => {
     };
     const backend = (name) => netns.startNode(lan, name, path.join(HERE, 'backend.js'), [JSON.stringify({
       name, host: hosts[name].ip, port: 3000,
-      keys: { edge: { alg: 'hmac-sha256', file: path.join(dir, `${name}.key`) } },
+      keys: { edge: { alg: 'hmac-sha256', file: path.join(dir, `${name}.key`) } }, authority: false,
     })]);
     b1 = await backend('b1');
     b2 = await backend('b2');

@@ -47,7 +47,7 @@ function opensslDerive(masterFile, identity, outFile) {
 // A backend that believes only what the package verifies with the keys it
 // holds; answers what it concluded and the target it received.
 function verifyingBackend(keys, listenArgs) {
-  const options = { keys: {} };
+  const options = { keys: {}, authority: false };
   for (const [id, key] of Object.entries(keys)) options.keys[id] = { alg: 'hmac-sha256', key };
   const server = http.createServer((req, res) => {
     let out;

@@ -247,7 +247,7 @@ ${h.tlsVhost('')}`,
       await Promise.all([...FRAMEWORKS, 'express5-nopin'].map(async (name) => {
         const fw = name.replace('-nopin', '');
         const port = await h.freePort();
-        const options = { keys: backendKeys };
+        const options = { keys: backendKeys, authority: false };
         if (name === fw) options.authority = `127.0.0.1:${port}`;
         apps[name] = await F.startApp(sc, { framework: fw, esm: fw === 'fastify', port, options });
       }));

@@ -138,7 +138,7 @@ describe('redisReplayCache with each client', SKIP, () => {
       for (const kind of CLIENTS) {
         const { c, close } = await connect(kind, kind === 'ioredis' ? { path: local.socket } : { socket: { path: local.socket } });
         try {
-          const options = { keys: KEYS, replayCache: secureHeaders.redisReplayCache(c) };
+          const options = { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(c) };
           const req = signed('app.test');
           assert.equal(await verdict(req, options), 'ok', kind);
           assert.equal(await verdict(req, options), 'REPLAYED', kind);
@@ -186,7 +186,7 @@ describe('redisReplayCache with each client', SKIP, () => {
   test('read(): a signature that has expired is refused before the store is asked', async () => {
     const { c, close } = await connect('redis4', nodeRedisOpts(server));
     try {
-      const options = { keys: KEYS, replayCache: secureHeaders.redisReplayCache(c, { prefix: 'old' }) };
+      const options = { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(c, { prefix: 'old' }) };
       const r = signed('app.test', '/', 10, Math.floor(Date.now() / 1000) - 100);
       assert.equal(await verdict(r, options), 'SIGNATURE_EXPIRED');
       assert.equal(await rawCommand(server, ['KEYS', 'old:*']), '*0\r\n');
@@ -347,18 +347,18 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
           : nodeRedisOpts(server, { username: 'replay', password: 'replay-secret' });
         const { c, close } = await connect(kind, good);
         try {
-          const options = { keys: KEYS, replayCache: secureHeaders.redisReplayCache(c) };
+          const options = { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(c) };
           const req = r();
           assert.equal(await verdict(req, options), 'ok', kind);
           assert.equal(await verdict(req, options), 'REPLAYED', kind);
           // The ACL user may write nowhere else: a store under another prefix fails closed.
-          const other = { keys: KEYS, replayCache: secureHeaders.redisReplayCache(c, { prefix: 'elsewhere' }) };
+          const other = { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(c, { prefix: 'elsewhere' }) };
           assert.equal(await verdict(r(), other), 'STORE_FAILED', kind);
         } finally { await close(); }
         const pw = kind === 'ioredis' ? ioredisOpts(server, { password: 'default-secret' }) : nodeRedisOpts(server, { password: 'default-secret' });
         const d = await connect(kind, pw);
         try {
-          assert.equal(await verdict(r(), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(d.c) }), 'ok', `${kind} requirepass`);
+          assert.equal(await verdict(r(), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(d.c) }), 'ok', `${kind} requirepass`);
         } finally { await d.close(); }
       }
       // Without credentials, node-redis connects and every command fails: closed.
@@ -366,7 +366,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       anon.on('error', () => {});
       await anon.connect();
       try {
-        assert.equal(await verdict(r(), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(anon) }), 'STORE_FAILED');
+        assert.equal(await verdict(r(), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(anon) }), 'STORE_FAILED');
       } finally { await anon.disconnect(); }
     } finally { await server.stop(); }
   });
@@ -388,7 +388,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
           : { socket: { host: server.host, port: server.port, tls: true, ca, reconnectStrategy: false } };
         const { c, close } = await connect(kind, opts);
         try {
-          const options = { keys: KEYS, replayCache: secureHeaders.redisReplayCache(c) };
+          const options = { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(c) };
           const req = signed('app.test');
           assert.equal(await verdict(req, options), 'ok', kind);
           assert.equal(await verdict(req, options), 'REPLAYED', kind);
@@ -400,7 +400,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       distrust.on('error', () => {});
       distrust.connect().catch(() => {});
       try {
-        assert.equal(await verdict(signed('app.test'), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(distrust, { timeout: 300 }) }), 'STORE_FAILED');
+        assert.equal(await verdict(signed('app.test'), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(distrust, { timeout: 300 }) }), 'STORE_FAILED');
       } finally { await distrust.disconnect().catch(() => {}); }
       // Plain TCP to the TLS port: ioredis never gets an answer, the store times out.
       const Redis = need('ioredis');
@@ -409,7 +409,7 @@ describe('AUTH and TLS are the client\'s, passed through', SKIP, () => {
       plain.connect().catch(() => {});
       try {
         const t0 = Date.now();
-        assert.equal(await verdict(signed('app.test'), { keys: KEYS, replayCache: secureHeaders.redisReplayCache(plain, { timeout: 300 }) }), 'STORE_FAILED');
+        assert.equal(await verdict(signed('app.test'), { keys: KEYS, authority: false, replayCache: secureHeaders.redisReplayCache(plain, { timeout: 300 }) }), 'STORE_FAILED');
         assert.ok(Date.now() - t0 < 2000, `bounded wait: ${Date.now() - t0} ms`);
       } finally { plain.disconnect(); }
     } finally {

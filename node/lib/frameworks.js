@@ -47,7 +47,7 @@ function report(c, err, req) {
 
 // Calls done(err, info) synchronously when the verdict is synchronous.
 function verdict(req, c, done) {
-  const { v } = cachedCheck(req, c);
+  const v = cachedCheck(req, c);
   if (v.promise) v.promise.then((info) => done(null, info), (err) => done(err));
   else done(v.error || null, v.value);
 }
@@ -91,8 +91,16 @@ function express(options) {
 
 // ----------------------------------------------------------------- Fastify
 
+// Fastify hands a plugin its register() options, its own among them.
+const FASTIFY_OWN = ['prefix', 'logLevel', 'logSerializers'];
+
 function fastify(instance, options, done) {
-  const c = compiled(options);
+  let mine = options;
+  if (options && FASTIFY_OWN.some((n) => n in options)) {
+    mine = Object.assign({}, options);
+    for (const n of FASTIFY_OWN) delete mine[n];
+  }
+  const c = compiled(mine);
   if (!instance.hasRequestDecorator('secureHeaders')) instance.decorateRequest('secureHeaders', null);
   instance.addHook('onRequest', (request, reply, next) => {
     verdict(request.raw, c, (err, info) => {

@@ -4,9 +4,9 @@
 
 const net = require('node:net');
 const { SecureHeadersError, fail, CODES } = require('./errors');
-const { verifySignature, compileKeys, fieldLines } = require('./signature');
-const { decodeEnvvarsList, envObject } = require('./envvars');
-const { createMemoryReplayCache } = require('./replay');
+const { verifyLines, fieldLines, trimOWS } = require('./signature');
+const { envFacts } = require('./envvars');
+const { compile: compileOptions } = require('./options');
 
 const LABEL = 'secure-headers';
 const TAG = 'mod_secure_headers';
@@ -19,53 +19,30 @@ const REQUIRED = ['@method', '@authority', '@path', '@query'];
 // ---------------------------------------------------------------- options
 
 function compile(options) {
-  const o = options || {};
-  if (typeof o !== 'object') throw new TypeError('options: an object');
-  const keys = o.keys === undefined || o.keys === null ? null : compileKeys(o.keys);
-  const strict = o.strict === undefined ? !!keys : o.strict;
-  if (typeof strict !== 'boolean') throw new TypeError('options.strict: a boolean');
-  const clockSkew = o.clockSkew === undefined ? 5 : o.clockSkew;
-  if (typeof clockSkew !== 'number' || !(clockSkew >= 0) || !Number.isFinite(clockSkew)) throw new TypeError('options.clockSkew: seconds >= 0');
-  const maxLifetime = o.maxLifetime === undefined ? 3600 : o.maxLifetime;
-  if (typeof maxLifetime !== 'number' || !(maxLifetime > 0)) throw new TypeError('options.maxLifetime: seconds > 0');
-  const rc = o.replayCache;
-  if (!(rc === undefined || rc === true || rc === false || (rc && typeof rc.remember === 'function'))) {
-    throw new TypeError('options.replayCache: false, or an object with remember(keyid, nonce, retainUntil, now)');
-  }
-  let replay = null;
-  if (keys && rc !== false) replay = rc === undefined || rc === true ? sharedReplayCache() : rc;
-  let authority = null;
-  if (o.authority !== undefined && o.authority !== null) {
-    const list = Array.isArray(o.authority) ? o.authority : [o.authority];
-    if (!list.length || list.some((a) => typeof a !== 'string' || !a)) throw new TypeError('options.authority: host[:port] or a list of them');
-    authority = list;
-  }
-  const xForwarded = o.xForwarded === undefined ? false : o.xForwarded;
-  if (typeof xForwarded !== 'boolean') throw new TypeError('options.xForwarded: a boolean');
-  if (o.onReject !== undefined && typeof o.onReject !== 'function') throw new TypeError('options.onReject: a function (err, req)');
-  if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('options.now: a function returning milliseconds');
-  return {
-    keys, strict, clockSkew, maxLifetime, replay, authority, xForwarded,
-    onReject: o.onReject || null,
-    now: o.now || Date.now,
-  };
+  const c = compileOptions(options);
+  // as @authority reads on a plain and on a TLS connection
+  c.authorityPlain = c.authority && c.authority.map((a) => normaliseAuthority(a, false));
+  c.authorityTls = c.authority && c.authority.map((a) => normaliseAuthority(a, true));
+  return c;
 }
 
-// One default replay cache for the whole process, whatever options object
-// asks for it: a nonce accepted once is refused everywhere after, even when
-// an app builds a fresh options object per call. (Compiled options are kept
-// per options object: pass the same one each time, as the middleware
-// factories do, to compile the keys once.)
-let sharedCache = null;
-function sharedReplayCache() {
-  if (!sharedCache) sharedCache = createMemoryReplayCache();
-  return sharedCache;
-}
-
+// Compiled options are kept per options object: pass the same one each
+// time, as the middleware factories do, to compile the keys once.
 const compiledByOptions = new WeakMap();
 let defaultCompiled = null;
 
+let lastOptions = null;
+let lastCompiled = null;
+
 function compiled(options) {
+  if (options === lastOptions && lastCompiled) return lastCompiled;
+  const c = compiledSlow(options);
+  lastOptions = options;
+  lastCompiled = c;
+  return c;
+}
+
+function compiledSlow(options) {
   if (options && options.__secureHeadersCompiled) return options;
   if (options === undefined || options === null) return defaultCompiled || (defaultCompiled = mark(compile()));
   let c = compiledByOptions.get(options);
@@ -80,41 +57,157 @@ function mark(c) {
 
 // ---------------------------------------------------------------- helpers
 
-function only(lines, name) {
-  const list = lines.get(name);
+// The field lines read() looks at, from one pass over rawHeaders, each in
+// its own slot: the three secure headers, any other "!~" name, Host,
+// :authority, Signature-Input, Signature and X-Forwarded-Proto/-Host/-For.
+// Names are matched by length and then compared ASCII-case-insensitively
+// (what toLowerCase() does to them: no other character lower-cases to one
+// of theirs), so a browser's dozen other headers cost a test or two each
+// and nothing is allocated for them. A covered field outside that set (a
+// signature may cover any field) is looked up in a full fieldLines() map,
+// built then. get(name) -> [trimmed value, ...] | undefined.
+const SLOT_OF = new Map([
+  ['host', 'host'],
+  [':authority', 'authority'],
+  ['signature-input', 'sigInput'],
+  ['signature', 'sig'],
+  ['x-forwarded-proto', 'xfp'],
+  ['x-forwarded-host', 'xfh'],
+  ['x-forwarded-for', 'xff'],
+  [PROTO, 'proto'],
+  [CLIENT, 'client'],
+  [ENVVARS, 'envvars'],
+]);
+const BY_LENGTH = [];
+for (const n of SLOT_OF.keys()) (BY_LENGTH[n.length] || (BY_LENGTH[n.length] = [])).push(n);
+
+// name (any case) is `lower` (lower-case ASCII)
+function sameName(name, lower) {
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
+}
+
+class Fields {
+  constructor(raw) {
+    this.raw = raw;
+    this.host = undefined;
+    this.authority = undefined;
+    this.sigInput = undefined;
+    this.sig = undefined;
+    this.xfp = undefined;
+    this.xfh = undefined;
+    this.xff = undefined;
+    this.proto = undefined;
+    this.client = undefined;
+    this.envvars = undefined;
+    this.others = null; // Map: the other "!~" names
+    this.secure = null; // every "!~" name present, lower-cased, first-seen order
+    this.all = null;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = typeof raw[i] === 'string' ? raw[i] : String(raw[i]);
+      const candidates = BY_LENGTH[name.length];
+      let known = null;
+      if (candidates !== undefined) {
+        for (let j = 0; j < candidates.length; j++) {
+          if (sameName(name, candidates[j])) { known = candidates[j]; break; }
+        }
+      }
+      if (known !== null) {
+        const slot = SLOT_OF.get(known);
+        const v = trimOWS(String(raw[i + 1]));
+        const list = this[slot];
+        if (list) { list.push(v); continue; }
+        this[slot] = [v];
+        if (known.charCodeAt(0) === 0x21) (this.secure || (this.secure = [])).push(known);
+      } else if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) {
+        this.other(name.toLowerCase(), raw[i + 1]);
+      }
+    }
+  }
+
+  other(n, value) {
+    const v = trimOWS(String(value));
+    if (!this.others) this.others = new Map();
+    const list = this.others.get(n);
+    if (list) { list.push(v); return; }
+    this.others.set(n, [v]);
+    (this.secure || (this.secure = [])).push(n);
+  }
+
+  get(name) {
+    switch (name) {
+      case 'host': return this.host;
+      case ':authority': return this.authority;
+      case 'signature-input': return this.sigInput;
+      case 'signature': return this.sig;
+      case 'x-forwarded-proto': return this.xfp;
+      case 'x-forwarded-host': return this.xfh;
+      case 'x-forwarded-for': return this.xff;
+      case PROTO: return this.proto;
+      case CLIENT: return this.client;
+      case ENVVARS: return this.envvars;
+      default:
+        if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) return this.others ? this.others.get(name) : undefined;
+        if (!this.all) this.all = fieldLines(this.raw);
+        return this.all.get(name);
+    }
+  }
+}
+
+// rawHeaders as read() finds them: node's flat list; [name, value] pairs
+// and { name: value | [values] } are flattened first.
+function linesOf(req) {
+  const raw = req.rawHeaders || [];
+  if (Array.isArray(raw) && !(raw.length && Array.isArray(raw[0]))) return new Fields(raw);
+  const flat = [];
+  for (const [name, values] of fieldLines(raw)) for (const v of values) flat.push(name, v);
+  return new Fields(flat);
+}
+
+function only(list, name) {
   if (!list) return undefined;
   if (list.length !== 1) fail(CODES.HEADER_MALFORMED, `${name} appears ${list.length} times`, { header: name });
   return list[0];
 }
 
 function lowerAscii(s) {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-}
-
-// host[:port] split; IPv6 literals keep their brackets, as the frameworks do.
-function splitHost(host) {
-  if (host[0] === '[') {
-    const end = host.indexOf(']');
-    if (end < 0) return { name: host, port: null };
-    const rest = host.slice(end + 1);
-    return { name: host.slice(0, end + 1), port: rest[0] === ':' ? rest.slice(1) : null };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
   }
-  const i = host.indexOf(':');
-  return i < 0 ? { name: host, port: null } : { name: host.slice(0, i), port: host.slice(i + 1) };
+  return s;
 }
 
-// @authority as wire.md defines it: host lower-cased, the port dropped when
-// it is the default of the connection the backend received.
+// Where a host[:port]'s port starts (its ':'), or -1; IPv6 literals keep
+// their brackets, as the frameworks do.
+function portColon(host) {
+  if (host.charCodeAt(0) === 0x5b) { // '['
+    const end = host.indexOf(']');
+    if (end < 0) return -1;
+    return host.charCodeAt(end + 1) === 0x3a ? end + 1 : -1;
+  }
+  return host.indexOf(':');
+}
+
+// @authority as docs/wire-format.md defines it: host lower-cased, the port
+// dropped when it is the default of the connection the backend received.
 function normaliseAuthority(host, encrypted) {
-  const { name, port } = splitHost(host);
-  const n = lowerAscii(name);
-  if (port === null || port === (encrypted ? '443' : '80')) return n;
+  const i = portColon(host);
+  if (i < 0) return lowerAscii(host);
+  const port = host.slice(i + 1);
+  const n = lowerAscii(host.slice(0, i));
+  if (port === (encrypted ? '443' : '80')) return n;
   return `${n}:${port}`;
 }
 
 function hostnameOf(host) {
   if (!host) return host;
-  return splitHost(host).name;
+  const i = portColon(host);
+  return i < 0 ? host : host.slice(0, i);
 }
 
 // The target as received: Express moves req.url under mounted routers but
@@ -125,37 +218,29 @@ function rawTarget(req) {
 }
 
 function hostHeader(lines) {
-  const h = lines.get('host');
+  const h = lines.host;
   if (h) {
     if (h.length !== 1) fail(CODES.HEADER_MALFORMED, 'more than one Host header', { header: 'host' });
     return h[0];
   }
-  const a = lines.get(':authority');
+  const a = lines.authority;
   return a ? a[0] : undefined;
+}
+
+const EMPTY_ENV = Object.freeze(Object.create(null));
+const EMPTY_LIST = Object.freeze([]);
+
+function makeFacts(clientAddress, protocol, host, e, signed, keyid, trusted, error) {
+  return Object.freeze({
+    clientAddress, protocol, host, hostname: hostnameOf(host),
+    env: e ? e.env : EMPTY_ENV, envList: e ? e.list : EMPTY_LIST,
+    signed, keyid, trusted, error,
+  });
 }
 
 function socketFacts(req, lines, error) {
   const sock = req.socket || {};
-  const host = hostHeader(lines);
-  return freeze({
-    clientAddress: sock.remoteAddress,
-    protocol: sock.encrypted ? 'https' : 'http',
-    host,
-    hostname: hostnameOf(host),
-    env: Object.create(null),
-    envList: [],
-    signed: false,
-    keyid: null,
-    trusted: false,
-    error: error || null,
-  });
-}
-
-function freeze(r) {
-  Object.freeze(r.envList);
-  for (const pair of r.envList) Object.freeze(pair);
-  Object.freeze(r.env);
-  return Object.freeze(r);
+  return makeFacts(sock.remoteAddress, sock.encrypted ? 'https' : 'http', hostHeader(lines), null, false, null, false, error || null);
 }
 
 // ---------------------------------------------------------------- the check
@@ -170,74 +255,84 @@ function verifyApache(req, c, lines, secureNames, now) {
     authority: host === undefined ? undefined : normaliseAuthority(host, encrypted),
     path: q < 0 ? target : target.slice(0, q),
     query: q < 0 ? '?' : target.slice(q),
-    __fieldLines: lines,
   };
-  const v = verifySignature(message, { label: LABEL, keys: c.keys });
+  const v = verifyLines(message, lines, LABEL, c.keys);
   const p = v.params;
 
   if (p.tag !== TAG) fail(CODES.TAG_MISMATCH, `tag is ${p.tag === undefined ? 'missing' : JSON.stringify(p.tag)}, not "${TAG}"`, { keyid: v.keyid });
-  for (const k of ['created', 'expires', 'nonce', 'alg']) {
-    if (p[k] === undefined) fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is missing`, { keyid: v.keyid });
-  }
+  if (p.created === undefined) missing('created', v);
+  if (p.expires === undefined) missing('expires', v);
+  if (p.nonce === undefined) missing('nonce', v);
+  if (p.alg === undefined) missing('alg', v);
   if (p.nonce.length < 16) fail(CODES.SIGNATURE_MALFORMED, 'nonce is shorter than 16 characters', { keyid: v.keyid });
   if (p.expires < p.created) fail(CODES.SIGNATURE_MALFORMED, 'expires is before created', { keyid: v.keyid });
   if (p.expires - p.created > c.maxLifetime) fail(CODES.LIFETIME_TOO_LONG, `lifetime ${p.expires - p.created} s is over maxLifetime`, { keyid: v.keyid });
   if (p.created > now + c.clockSkew) fail(CODES.SIGNATURE_NOT_YET_VALID, `created ${p.created} is in the future (now ${Math.floor(now)})`, { keyid: v.keyid });
   if (now > p.expires + c.clockSkew) fail(CODES.SIGNATURE_EXPIRED, `expired at ${p.expires} (now ${Math.floor(now)})`, { keyid: v.keyid });
 
-  const covered = new Set(v.components);
-  for (const name of REQUIRED) {
-    if (!covered.has(name)) fail(CODES.COMPONENT_NOT_COVERED, `${name} is not covered`, { keyid: v.keyid, component: name });
+  const covered = v.components;
+  const cov = coverageOf(covered);
+  if (cov.missing !== null) fail(CODES.COMPONENT_NOT_COVERED, `${cov.missing} is not covered`, { keyid: v.keyid, component: cov.missing });
+  if (secureNames) {
+    for (const name of secureNames) {
+      if (covered.indexOf(name) < 0) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
+    }
   }
-  for (const name of secureNames) {
-    if (!covered.has(name)) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
-  }
-  const xf = XF.filter((n) => covered.has(n));
-  if (xf.length !== 0 && xf.length !== XF.length) fail(CODES.COMPONENT_NOT_COVERED, 'X-Forwarded-Proto, -Host and -For are covered together or not at all', { keyid: v.keyid });
-  if (c.xForwarded && !xf.length) fail(CODES.COMPONENT_NOT_COVERED, 'xForwarded is set but X-Forwarded-* are not covered', { keyid: v.keyid });
+  const xf = cov.xf;
+  if (xf !== 0 && xf !== XF.length) fail(CODES.COMPONENT_NOT_COVERED, 'X-Forwarded-Proto, -Host and -For are covered together or not at all', { keyid: v.keyid });
+  if (c.xForwarded && !xf) fail(CODES.COMPONENT_NOT_COVERED, 'xForwarded is set but X-Forwarded-* are not covered', { keyid: v.keyid });
 
   if (c.authority) {
-    const mine = c.authority.map((a) => normaliseAuthority(a, encrypted));
+    const mine = encrypted ? c.authorityTls : c.authorityPlain;
     if (mine.indexOf(message.authority) < 0) {
       fail(CODES.AUTHORITY_MISMATCH, `signed for ${message.authority}, this backend is ${mine.join(' ')}`, { keyid: v.keyid });
     }
   }
-  return { v, xfCovered: xf.length === XF.length };
+  return { v, xfCovered: xf === XF.length };
+}
+
+// Which required component is missing (or null) and how many of
+// X-Forwarded-* are covered, for a component list; kept for the last
+// shared (frozen) list, which the recogniser hands out again and again.
+let lastCoverage = null;
+function coverageOf(covered) {
+  if (lastCoverage !== null && lastCoverage.list === covered) return lastCoverage;
+  let missingName = null;
+  for (let i = 0; i < REQUIRED.length && missingName === null; i++) if (covered.indexOf(REQUIRED[i]) < 0) missingName = REQUIRED[i];
+  let xf = 0;
+  for (let i = 0; i < XF.length; i++) if (covered.indexOf(XF[i]) >= 0) xf++;
+  const cov = { list: covered, missing: missingName, xf };
+  if (Object.isFrozen(covered)) lastCoverage = cov;
+  return cov;
+}
+
+function missing(k, v) {
+  fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is missing`, { keyid: v.keyid });
 }
 
 // The facts, from headers that are to be believed.
 function trustedFacts(req, lines, signedInfo, c) {
-  const rawClient = only(lines, CLIENT);
+  const rawClient = only(lines.client, CLIENT);
   let clientAddress = req.socket ? req.socket.remoteAddress : undefined;
   if (rawClient !== undefined) {
     if (!net.isIP(rawClient)) fail(CODES.HEADER_MALFORMED, `${CLIENT} is not an IP address`, { header: CLIENT });
     clientAddress = rawClient;
   }
-  const proto = only(lines, PROTO);
-  const envB64 = only(lines, ENVVARS);
-  const envList = envB64 === undefined ? [] : decodeEnvvarsList(envB64);
+  const proto = only(lines.proto, PROTO);
+  const envB64 = only(lines.envvars, ENVVARS);
+  const env = envB64 === undefined ? null : envFacts(envB64);
   let host;
   const useXfh = signedInfo ? signedInfo.xfCovered : c.xForwarded;
   if (useXfh) {
-    host = only(lines, 'x-forwarded-host');
+    host = only(lines.xfh, 'x-forwarded-host');
     if (host === undefined || host.indexOf(',') >= 0) {
       fail(CODES.HEADER_MALFORMED, 'X-Forwarded-Host is not one value (is SecureHeadersXForwarded On?)', { header: 'x-forwarded-host' });
     }
   } else {
     host = hostHeader(lines);
   }
-  return freeze({
-    clientAddress,
-    protocol: proto === 'https' ? 'https' : 'http',
-    host,
-    hostname: hostnameOf(host),
-    env: envObject(envList),
-    envList,
-    signed: !!signedInfo,
-    keyid: signedInfo ? signedInfo.v.keyid : null,
-    trusted: true,
-    error: null,
-  });
+  return makeFacts(clientAddress, proto === 'https' ? 'https' : 'http', host, env,
+    !!signedInfo, signedInfo ? signedInfo.v.keyid : null, true, null);
 }
 
 function wrapStoreError(e) {
@@ -245,96 +340,162 @@ function wrapStoreError(e) {
   return new SecureHeadersError(CODES.STORE_FAILED, `replay cache failed: ${e && e.message}`, { cause: e });
 }
 
-const acceptedNonces = new WeakMap(); // req -> Set of "keyid\nnonce" it got accepted
+// Per request, kept on the request object itself under symbols, not
+// enumerable (no WeakMap: an own property costs the request far less, and
+// dies with it).
+const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
+const VERDICT = Symbol('secureHeaders.verdict'); // a verdict, or Map(compiled -> verdict)
+const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
+
+function softly(req, c, lines, err) {
+  if (c.strict || !(err instanceof SecureHeadersError)) throw err;
+  return socketFacts(req, lines, err);
+}
 
 // Returns the facts, or a Promise of them when an asynchronous replay store
 // answers; throws (or rejects with) SecureHeadersError.
 function check(req, c) {
-  const lines = fieldLines(req.rawHeaders || []);
-  const secureNames = [];
-  for (const name of lines.keys()) if (name.startsWith('!~')) secureNames.push(name);
-  const nowMs = c.now();
-  const now = nowMs / 1000;
+  const lines = linesOf(req);
+  const secureNames = lines.secure;
 
   if (!c.keys) {
-    if (!secureNames.length) {
+    if (!secureNames) {
       if (c.strict) fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache or Passenger (no !~ headers)');
       return socketFacts(req, lines);
     }
     return trustedFacts(req, lines, null, c);
   }
 
-  const soft = (err) => {
-    if (c.strict || !(err instanceof SecureHeadersError)) throw err;
-    return socketFacts(req, lines, err);
-  };
+  const now = c.now() / 1000;
   let signedInfo;
   try {
-    const hasSig = (lines.get('signature-input') || lines.get('signature'));
-    if (!secureNames.length && !hasSig) fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache (no !~ headers, no signature)');
+    if (!secureNames && !lines.sigInput && !lines.sig) {
+      fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache (no !~ headers, no signature)');
+    }
     signedInfo = verifyApache(req, c, lines, secureNames, now);
   } catch (err) {
-    return soft(err);
+    return softly(req, c, lines, err);
   }
-  const facts = () => trustedFacts(req, lines, signedInfo, c);
-  if (!c.replay) return facts();
+  if (!c.replay) return trustedFacts(req, lines, signedInfo, c);
+  return remembered(req, c, lines, signedInfo, now);
+}
 
+function remembered(req, c, lines, signedInfo, now) {
   const p = signedInfo.v.params;
+  const keyid = signedInfo.v.keyid;
   const retainUntil = p.expires + c.clockSkew;
   // The same request object checked again (other options, the app calling
   // read() after the middleware) is not a replay of itself.
-  const nonceKey = `${signedInfo.v.keyid}\n${p.nonce}`;
-  let mine = acceptedNonces.get(req);
-  if (mine && mine.has(nonceKey)) return facts();
+  const nonceKey = `${keyid}\n${p.nonce}`;
+  const mine = req[ACCEPTED];
+  if (mine !== undefined && (mine === nonceKey || (typeof mine !== 'string' && mine.has(nonceKey)))) return trustedFacts(req, lines, signedInfo, c);
+  // A store that remembers only since it started (the in-memory cache,
+  // after a restart) cannot know what was accepted before.
+  const startedAt = c.replay.startedAt;
+  if (typeof startedAt === 'number' && p.created < Math.floor(startedAt)) {
+    return softly(req, c, lines, new SecureHeadersError(CODES.CREATED_BEFORE_CACHE,
+      `created ${p.created} is before the replay cache started (${Math.floor(startedAt)}): it may have been accepted before a restart`, { keyid }));
+  }
   const settle = (fresh) => {
     if (fresh === false) {
-      fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${signedInfo.v.keyid}" was seen before`, { keyid: signedInfo.v.keyid });
+      fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
     }
-    if (!mine) { mine = new Set(); acceptedNonces.set(req, mine); }
-    mine.add(nonceKey);
-    return facts();
+    // usually one nonce per request: the string itself; a Set past one
+    const now2 = req[ACCEPTED];
+    if (now2 === undefined) {
+      if (Object.isExtensible(req)) Object.defineProperty(req, ACCEPTED, { value: nonceKey, writable: true });
+    } else if (typeof now2 === 'string') {
+      req[ACCEPTED] = new Set([now2, nonceKey]);
+    } else {
+      now2.add(nonceKey);
+    }
+    return trustedFacts(req, lines, signedInfo, c);
   };
   let r;
   try {
-    r = c.replay.remember(signedInfo.v.keyid, p.nonce, retainUntil, now);
+    r = c.replay.remember(keyid, p.nonce, retainUntil, now);
   } catch (e) {
-    return soft(wrapStoreError(e));
+    return softly(req, c, lines, wrapStoreError(e));
   }
   if (r && typeof r.then === 'function') {
-    return Promise.resolve(r).then(settle, (e) => { throw wrapStoreError(e); }).catch(soft);
+    return Promise.resolve(r).then(settle, (e) => { throw wrapStoreError(e); }).catch((e) => softly(req, c, lines, e));
   }
   try {
     return settle(r);
   } catch (e) {
-    return soft(e);
+    return softly(req, c, lines, e);
   }
 }
 
 // One verdict per request and options: the middleware and the app may both
 // call read() without the second call looking like a replay.
-const verdicts = new WeakMap(); // req -> Map(compiled -> { value } | { error } | { promise })
+class Verdict {
+  constructor(c) {
+    this.c = c;
+    this.value = undefined;
+    this.error = null;
+    this.promise = null;
+  }
+}
 
+function verdictOf(req, c) {
+  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  if (own === undefined) return undefined;
+  if (own instanceof Verdict) return own.c === c ? own : undefined;
+  return own.get(c);
+}
+
+function keepVerdict(req, v) {
+  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  let next = v;
+  if (own instanceof Map) { own.set(v.c, v); return; }
+  if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
+  // Not enumerable: a copy of the request ({ ...req }, Object.assign) is
+  // another request, with no verdict of its own yet.
+  if (own !== undefined && req[VERDICT] !== undefined) req[VERDICT] = next;
+  else if (Object.isExtensible(req)) Object.defineProperty(req, VERDICT, { value: next, writable: true });
+  else fallbackVerdicts.set(req, next);
+}
+
+// read() without the middleware compiles its options on the first request:
+// the authority to pin is then in front of us, as Apache signed it.
+function withHostHint(e, req) {
+  if (!(e instanceof TypeError) || !/^options\.authority is missing/.test(e.message)) return e;
+  const raw = req.rawHeaders || [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (String(raw[i]).toLowerCase() === 'host') {
+      e.message += `. This request came for Host ${JSON.stringify(String(raw[i + 1]))}: with ProxyPreserveHost Off, that is the value`;
+      break;
+    }
+  }
+  return e;
+}
+
+/** The verdict on req for options: { value } | { error } | { promise }. */
 function cachedCheck(req, options) {
   if (!req || typeof req !== 'object') throw new TypeError('read: req is an http.IncomingMessage');
-  const c = compiled(options);
-  let per = verdicts.get(req);
-  if (!per) { per = new Map(); verdicts.set(req, per); }
-  let v = per.get(c);
-  if (!v) {
-    try {
-      const r = check(req, c);
-      if (r && typeof r.then === 'function') {
-        v = { promise: r };
-        r.then((value) => per.set(c, { value }), (error) => per.set(c, { error }));
-      } else {
-        v = { value: r };
-      }
-    } catch (error) {
-      v = { error };
-    }
-    per.set(c, v);
+  let c;
+  try {
+    c = compiled(options);
+  } catch (e) {
+    throw withHostHint(e, req);
   }
-  return { v, c };
+  let v = verdictOf(req, c);
+  if (v) return v;
+  v = new Verdict(c);
+  try {
+    const r = check(req, c);
+    if (r && typeof r.then === 'function') {
+      v.promise = r;
+      r.then((value) => { v.value = value; v.promise = null; }, (error) => { v.error = error; v.promise = null; });
+    } else {
+      v.value = r;
+    }
+  } catch (error) {
+    v.error = error;
+  }
+  keepVerdict(req, v);
+  return v;
 }
 
 /**
@@ -343,7 +504,7 @@ function cachedCheck(req, options) {
  * readAsync then).
  */
 function read(req, options) {
-  const { v } = cachedCheck(req, options);
+  const v = cachedCheck(req, options);
   if (v.error) throw v.error;
   if (v.promise) fail(CODES.STORE_ASYNC, 'the replay cache is asynchronous: use readAsync()');
   return v.value;
@@ -351,7 +512,7 @@ function read(req, options) {
 
 function readAsync(req, options) {
   try {
-    const { v } = cachedCheck(req, options);
+    const v = cachedCheck(req, options);
     if (v.error) return Promise.reject(v.error);
     if (v.promise) return v.promise;
     return Promise.resolve(v.value);

@@ -11,11 +11,46 @@
 // be replayed, at the price of refusing some genuine requests while the
 // cache is overloaded. Size it for requests per second x signature
 // lifetime.
+//
+// A restart must not reopen the window: the cache knows when it started
+// (startedAt, Unix seconds), and read() refuses every signature created in
+// an earlier second (CREATED_BEFORE_CACHE), since the process that may
+// have accepted it is gone with its memory. Requests signed in the second
+// the cache starts still pass: refusing them would refuse the first
+// requests after every start, and only a process that stopped in that
+// same second could have seen them.
+//
+// It is one process's memory: where several processes serve the same
+// port (node:cluster, PM2's cluster mode) each would accept a captured
+// request once. The options refuse it there unless created with
+// { perProcess: true }, which says that this is what is wanted.
 
 const { fail, CODES } = require('./errors');
 
-function createMemoryReplayCache({ maxEntries = 100000 } = {}) {
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('maxEntries: a positive integer');
+const MEMORY = new WeakMap(); // cache -> { perProcess }
+
+/** { perProcess } when x is an in-memory cache made here, else null. */
+function memoryCacheOf(x) {
+  return (x && typeof x === 'object' && MEMORY.get(x)) || null;
+}
+
+const OPTIONS = ['maxEntries', 'perProcess'];
+
+function createMemoryReplayCache(options = {}) {
+  if (!options || typeof options !== 'object') throw new TypeError('createMemoryReplayCache(options): an object { maxEntries, perProcess }');
+  for (const name of Object.keys(options)) {
+    if (OPTIONS.indexOf(name) < 0) {
+      const { closest } = require('./options');
+      const near = closest(name, OPTIONS);
+      throw new TypeError(`createMemoryReplayCache: "${name}" is not an option${near ? `: did you mean ${near}?` : ''} (the options are ${OPTIONS.join(', ')})`);
+    }
+  }
+  return makeMemoryCache(Object.assign({}, options, { startedAt: Date.now() / 1000 }));
+}
+
+function makeMemoryCache({ maxEntries = 100000, perProcess = false, startedAt }) {
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createMemoryReplayCache: maxEntries: a positive integer');
+  if (typeof perProcess !== 'boolean') throw new TypeError('createMemoryReplayCache: perProcess: a boolean (true: one cache per process, even in a cluster; see docs/replay.md)');
   const seen = new Map(); // key -> retainUntil
   const heap = []; // binary min-heap of [retainUntil, key]
   let floor = -Infinity;
@@ -27,7 +62,9 @@ function createMemoryReplayCache({ maxEntries = 100000 } = {}) {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!less(heap[i], heap[p])) break;
-      [heap[i], heap[p]] = [heap[p], heap[i]];
+      const t = heap[i];
+      heap[i] = heap[p];
+      heap[p] = t;
       i = p;
     }
   }
@@ -44,7 +81,9 @@ function createMemoryReplayCache({ maxEntries = 100000 } = {}) {
         if (l < heap.length && less(heap[l], heap[m])) m = l;
         if (r < heap.length && less(heap[r], heap[m])) m = r;
         if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
+        const t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
         i = m;
       }
     }
@@ -52,7 +91,7 @@ function createMemoryReplayCache({ maxEntries = 100000 } = {}) {
     return top;
   }
 
-  return {
+  const cache = {
     /**
      * true: first sight, now remembered; false: seen before (a replay).
      * retainUntil and now are Unix seconds.
@@ -71,7 +110,11 @@ function createMemoryReplayCache({ maxEntries = 100000 } = {}) {
     },
     get size() { return seen.size; },
     get floor() { return floor; },
+    /** Unix seconds; signatures created in an earlier second are refused (CREATED_BEFORE_CACHE). */
+    get startedAt() { return startedAt; },
   };
+  MEMORY.set(cache, { perProcess });
+  return cache;
 }
 
-module.exports = { createMemoryReplayCache };
+module.exports = { createMemoryReplayCache, makeMemoryCache, memoryCacheOf };

@@ -291,4 +291,149 @@ function parseItem(input) {
   return it;
 }
 
-module.exports = { parseDictionary, parseList, parseItem, work };
+
+// ------------------------------------------------------------ fast paths
+//
+// Recognisers for the one shape a field takes when it holds exactly one
+// signature, as mod_secure_headers writes it: `label=("c1" "c2" ...);k=v...`
+// with plain strings (no escapes, no parameters on the components), integer
+// and plain-string parameters each named once, and `label=:base64:`. For
+// such input they return what parseDictionary() would give for that member
+// (in a flatter form); for anything else null, and the caller parses with
+// parseDictionary(), which decides (and refuses) as RFC 8941 says. They
+// accept a subset of what the general parser accepts and read it the same
+// way, so a request is judged the same either way, only faster.
+
+const KEYCHAR = new Uint8Array(128); // after the first: lcalpha DIGIT _ - . *
+for (let c = 0x61; c <= 0x7a; c++) KEYCHAR[c] = 1;
+for (let c = 0x30; c <= 0x39; c++) KEYCHAR[c] = 1;
+for (const ch of '_-.*') KEYCHAR[ch.charCodeAt(0)] = 1;
+
+// A label the general parser reads as a key (else it refuses the field).
+let lastKey = null;
+function isKey(label) {
+  if (label === lastKey) return true;
+  const c = label.charCodeAt(0);
+  if (!(c >= 0x61 && c <= 0x7a) && c !== 0x2a) return false;
+  for (let i = 1; i < label.length; i++) {
+    const d = label.charCodeAt(i);
+    if (!(d < 128 && KEYCHAR[d] === 1)) return false;
+  }
+  lastKey = label;
+  return true;
+}
+
+// The parameter names the module writes, as constants: a lookup with a
+// constant name skips what a fresh slice costs (hashing, internalising).
+const PARAM_BY_START = new Map([
+  [0x63, 'created'], [0x65, 'expires'], [0x6e, 'nonce'], [0x6b, 'keyid'], [0x61, 'alg'], [0x74, 'tag'],
+]);
+function commonParam(s, start, end) {
+  const name = PARAM_BY_START.get(s.charCodeAt(start));
+  if (name === undefined || name.length !== end - start) return null;
+  for (let j = 1; j < name.length; j++) if (s.charCodeAt(start + j) !== name.charCodeAt(j)) return null;
+  return name;
+}
+
+// Apache writes the same label and component list on every request of a
+// location: the last one recognised is kept (the text up to ")" and its
+// components, frozen), and a field that starts with it is read from there.
+let lastHead = null;
+let lastComponents = null;
+
+/**
+ * `label=(...)` params, the whole input: { components: [string] (frozen, and
+ * shared between calls with the same list), params,
+ * raw } or null. params: an object made by newParams(), each parameter's
+ * value a string or an integer (the only types this shape has), set in
+ * order.
+ */
+function fastSignatureInput(s, label, newParams) {
+  const n = s.length;
+  const L = label.length;
+  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x28 || s.slice(0, L) !== label || !isKey(label)) return null;
+  let i = L + 2;
+  let components;
+  if (lastHead !== null && n > lastHead.length && s.slice(0, lastHead.length) === lastHead) {
+    // the same label and component list as the last one recognised
+    components = lastComponents;
+    i = lastHead.length;
+  } else {
+    components = [];
+    if (s.charCodeAt(i) !== 0x29) {
+      for (;;) {
+        if (s.charCodeAt(i) !== 0x22) return null;
+        const start = ++i;
+        for (;;) {
+          const c = s.charCodeAt(i);
+          if (c === 0x22) break;
+          if (!(c > 0x20 && c < 0x7f) || c === 0x5c) return null; // NaN at the end, too
+          i++;
+        }
+        components.push(s.slice(start, i));
+        i++;
+        const d = s.charCodeAt(i);
+        if (d === 0x29) break;
+        if (d !== 0x20) return null;
+        i++;
+      }
+    }
+    i++; // ')'
+    // a copy of its own (a slice would keep s alive, and compares slowly)
+    lastHead = Buffer.from(s.slice(0, i), 'latin1').toString('latin1');
+    lastComponents = Object.freeze(components);
+  }
+  const params = newParams();
+  while (i < n) {
+    if (s.charCodeAt(i) !== 0x3b) return null;
+    const kStart = ++i;
+    const k0 = s.charCodeAt(i);
+    if (!(k0 >= 0x61 && k0 <= 0x7a)) return null;
+    i++;
+    for (let c = s.charCodeAt(i); c < 128 && KEYCHAR[c] === 1; c = s.charCodeAt(i)) i++;
+    const key = commonParam(s, kStart, i) || s.slice(kStart, i);
+    if (params[key] !== undefined) return null; // repeated
+    if (s.charCodeAt(i) !== 0x3d) return null;
+    i++;
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      const start = ++i;
+      for (;;) {
+        const d = s.charCodeAt(i);
+        if (d === 0x22) break;
+        if (!(d >= 0x20 && d < 0x7f) || d === 0x5c) return null;
+        i++;
+      }
+      params[key] = s.slice(start, i);
+      i++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      const start = i;
+      let value = 0;
+      for (let d = c; d >= 0x30 && d <= 0x39; d = s.charCodeAt(i)) { value = value * 10 + (d - 0x30); i++; }
+      if (i - start > 15) return null; // exact below 2^53, as RFC 8941 bounds them
+      if (i < n && s.charCodeAt(i) !== 0x3b) return null; // a decimal, or anything else
+      params[key] = value;
+    } else {
+      return null;
+    }
+  }
+  return { components, params, raw: s.slice(L + 1) };
+}
+
+/** `label=:base64:`, the whole input: the bytes, or null. */
+function fastSignature(s, label) {
+  const n = s.length;
+  const L = label.length;
+  if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x3a || s.charCodeAt(n - 1) !== 0x3a || s.slice(0, L) !== label || !isKey(label)) return null;
+  let pad = 0;
+  for (let i = L + 2; i < n - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3d) { if (++pad > 2) return null; continue; }
+    if (pad || c >= 128 || !B64[c]) return null;
+  }
+  const text = s.slice(L + 2, n - 1);
+  if (pad && text.length % 4 !== 0) return null;
+  return Buffer.from(text, 'base64');
+}
+
+module.exports = { parseDictionary, parseList, parseItem, work, fastSignatureInput, fastSignature };

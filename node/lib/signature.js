@@ -10,7 +10,7 @@
 
 const crypto = require('node:crypto');
 const { fail, CODES } = require('./errors');
-const { parseDictionary } = require('./sf');
+const { parseDictionary, fastSignatureInput, fastSignature } = require('./sf');
 
 const ALGS = {
   'hmac-sha256': {
@@ -53,9 +53,29 @@ const ALGS = {
   },
 };
 
+// A backend verifies with the public key only: a private key here would
+// let whoever reads the app's files sign requests to every backend, which
+// is what asymmetric keys are meant to prevent.
 function publicKey(key, keyid) {
+  let isPrivate = key instanceof crypto.KeyObject && key.type === 'private';
+  if (!isPrivate && !(key instanceof crypto.KeyObject)) {
+    try {
+      crypto.createPrivateKey(key);
+      isPrivate = true;
+    } catch (_) {
+      // not a private key: good
+    }
+  }
+  if (isPrivate) {
+    throw new TypeError(`keys["${keyid}"]: this is a private key; a backend needs only the public key, and one that holds ` +
+      'the private key can sign requests to every backend: give backends the public key: ' +
+      `openssl pkey -in ${keyid}.pem -pubout -out ${keyid}.pub.pem`);
+  }
   try {
-    if (key instanceof crypto.KeyObject) return key.type === 'public' ? key : crypto.createPublicKey(key);
+    if (key instanceof crypto.KeyObject) {
+      if (key.type !== 'public') throw new Error(`a ${key.type} key`);
+      return key;
+    }
     return crypto.createPublicKey(key);
   } catch (e) {
     throw new TypeError(`keys["${keyid}"]: not a public key: ${e.message}`);
@@ -65,11 +85,17 @@ function publicKey(key, keyid) {
 /** { keyid: { alg, key } } -> Map(keyid -> { alg, key }) with keys ready for node:crypto. */
 function compileKeys(keys) {
   if (keys instanceof Map && keys.__secureHeadersCompiled) return keys;
-  if (!keys || typeof keys !== 'object') throw new TypeError('keys: an object { keyid: { alg, key } }');
+  if (!isPlainObject(keys)) {
+    throw new TypeError(`keys: a plain object keyed by keyid, { "edge-2026-12": { alg, key } } (got ${keys instanceof Map ? 'a Map' : Array.isArray(keys) ? 'an array' : typeof keys})`);
+  }
+  if (typeof keys.alg === 'string' && 'key' in keys) {
+    throw new TypeError(`keys: keyed by keyid, { "<keyid>": { alg: "${keys.alg}", key } }, not one { alg, key }: the keyid is the one in Apache's SecureHeadersSignKey`);
+  }
   const out = new Map();
   for (const keyid of Object.keys(keys)) {
     const spec = keys[keyid];
-    if (!spec || typeof spec !== 'object') throw new TypeError(`keys["${keyid}"]: { alg, key }`);
+    if (!isPlainObject(spec)) throw new TypeError(`keys["${keyid}"]: { alg, key }`);
+    unknownNames(spec, SPEC_NAMES, `keys["${keyid}"]`);
     const alg = ALGS[spec.alg];
     if (!alg || !Object.prototype.hasOwnProperty.call(ALGS, spec.alg)) {
       throw new TypeError(`keys["${keyid}"].alg: one of ${Object.keys(ALGS).join(', ')} (got ${String(spec.alg)})`);
@@ -79,6 +105,19 @@ function compileKeys(keys) {
   if (!out.size) throw new TypeError('keys: at least one key');
   Object.defineProperty(out, '__secureHeadersCompiled', { value: true });
   return out;
+}
+
+const SPEC_NAMES = ['alg', 'key'];
+
+function isPlainObject(x) {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+// "x" is not an option: did you mean "y"? (lazily: options.js requires this file)
+function unknownNames(obj, valid, what) {
+  return require('./options').unknownNames(obj, valid, what);
 }
 
 // Field lines of a message: [[name, value], ...] or node's flat rawHeaders.
@@ -122,39 +161,46 @@ function plainParam(v) {
   return v.type === 'binary' ? v.value.toString('base64') : v.value;
 }
 
-const DERIVED = {
-  '@method': 'method',
-  '@authority': 'authority',
-  '@path': 'path',
-  '@query': 'query',
-  '@scheme': 'scheme',
-  '@target-uri': 'targetUri',
-  '@request-target': 'requestTarget',
-};
+// The derived components this verifier knows, and where the message holds
+// them.
+function derived(message, name) {
+  switch (name) {
+    case '@method': return message.method;
+    case '@authority': return message.authority;
+    case '@path': return message.path;
+    case '@query': return message.query;
+    case '@scheme': return message.scheme;
+    case '@target-uri': return message.targetUri;
+    case '@request-target': return message.requestTarget;
+    default: return fail(CODES.SIGNATURE_MALFORMED, `unsupported derived component ${name}`);
+  }
+}
+
+// lower-case tchar (RFC 9421 2.1: component names are lower-cased)
+const FIELD_CHAR = new Uint8Array(128);
+for (let c = 0x61; c <= 0x7a; c++) FIELD_CHAR[c] = 1;
+for (let c = 0x30; c <= 0x39; c++) FIELD_CHAR[c] = 1;
+for (const ch of "!#$%&'*+-.^_`|~") FIELD_CHAR[ch.charCodeAt(0)] = 1;
 
 function isFieldName(name) {
   if (!name.length) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    // lower-case tchar (RFC 9421 2.1: component names are lower-cased)
-    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".indexOf(name[i]) >= 0;
-    if (!ok) return false;
+    if (!(c < 128 && FIELD_CHAR[c] === 1)) return false;
   }
   return true;
 }
 
 function componentValue(message, lines, name) {
   let value;
-  if (name[0] === '@') {
-    const prop = Object.prototype.hasOwnProperty.call(DERIVED, name) ? DERIVED[name] : null;
-    if (!prop) fail(CODES.SIGNATURE_MALFORMED, `unsupported derived component ${name}`);
-    value = message[prop];
+  if (name.charCodeAt(0) === 0x40) { // '@'
+    value = derived(message, name);
     if (typeof value !== 'string') fail(CODES.COMPONENT_MISSING, `the message has no ${name}`, { component: name });
   } else {
     if (!isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
     const list = lines.get(name);
     if (!list) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
-    value = list.join(', ');
+    value = list.length === 1 ? list[0] : list.join(', ');
   }
   if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) fail(CODES.SIGNATURE_MALFORMED, `line break in ${name}`);
   return value;
@@ -163,9 +209,50 @@ function componentValue(message, lines, name) {
 function memberOf(lines, field, label) {
   const list = lines.get(field);
   if (!list) return null;
-  const { dict, duplicates } = parseDictionary(list.join(', '));
-  if (duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
-  return dict.has(label) ? dict.get(label) : null;
+  const { dict, duplicates } = parseDictionary(list.length === 1 ? list[0] : list.join(', '));
+  if (duplicates.length && duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
+  const m = dict.get(label);
+  return m === undefined ? null : m;
+}
+
+// Signature-Input's member `label`: { components, params: [[k, v]], raw },
+// null when absent. The common case (one line, one signature, as the
+// module writes it) by sf.js's recogniser, anything else by the general
+// parser and the checks below; RFC 8941 errors first, in field order.
+function inputMember(lines, label) {
+  const list = lines.get('signature-input');
+  if (list && list.length === 1) {
+    const fast = fastSignatureInput(list[0], label, newParams);
+    if (fast) return fast;
+  }
+  return memberOf(lines, 'signature-input', label);
+}
+
+function sigMember(lines, label) {
+  const list = lines.get('signature');
+  if (list && list.length === 1) {
+    const fast = fastSignature(list[0], label);
+    if (fast) return fast;
+  }
+  return memberOf(lines, 'signature', label);
+}
+
+// The last shared (frozen) component list found to have no repeats.
+let uniqueComponents = null;
+
+// The signature's parameters by name: an object that inherits nothing (a
+// parameter named "constructor" or "tostring" is just that), with V8's fast
+// properties, which Object.create(null) does not get.
+function Params() {}
+Params.prototype = Object.create(null);
+const newParams = () => new Params();
+const TYPED = ['keyid', 'alg', 'nonce', 'tag', 'created', 'expires'];
+
+function checkedInput(input, label) {
+  if (input.components) return input;
+  if (!input.list) fail(CODES.SIGNATURE_MALFORMED, `Signature-Input "${label}" is not an inner list`);
+  if (input.dupParams) fail(CODES.SIGNATURE_MALFORMED, 'a signature parameter is repeated');
+  return null;
 }
 
 /**
@@ -182,33 +269,61 @@ function verifySignature(message, options) {
   const { label } = options || {};
   if (typeof label !== 'string' || !label) throw new TypeError('verifySignature: options.label');
   const keys = compileKeys(options.keys);
-  const lines = message.__fieldLines instanceof Map ? message.__fieldLines : fieldLines(message.headers);
+  const v = verifyLines(message, fieldLines(message.headers), label, keys);
+  v.components = v.components.slice(); // the caller's own
+  return v;
+}
 
-  const input = memberOf(lines, 'signature-input', label);
-  const sig = memberOf(lines, 'signature', label);
+// The verification itself. lines: anything with get(lower-cased name) ->
+// [value, ...] | undefined (a Map from fieldLines(), or read()'s own
+// one-pass view of a request's rawHeaders).
+function verifyLines(message, lines, label, keys) {
+  const input = inputMember(lines, label);
+  const sig = sigMember(lines, label);
   if (!input && !sig) fail(CODES.SIGNATURE_MISSING, `no signature labelled "${label}"`);
   if (!input || !sig) fail(CODES.SIGNATURE_MALFORMED, `"${label}" is in only one of Signature-Input and Signature`);
-  if (!input.list) fail(CODES.SIGNATURE_MALFORMED, `Signature-Input "${label}" is not an inner list`);
-  if (input.dupParams) fail(CODES.SIGNATURE_MALFORMED, 'a signature parameter is repeated');
-  if (sig.list || sig.item.type !== 'binary') fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
+  const fast = checkedInput(input, label);
+  if (!Buffer.isBuffer(sig) && (sig.list || sig.item.type !== 'binary')) fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
+  const sigBytes = Buffer.isBuffer(sig) ? sig : sig.item.value;
 
-  const components = [];
-  for (const it of input.list) {
-    if (it.item.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, 'a component identifier is not a string');
-    if (it.params.size) fail(CODES.SIGNATURE_MALFORMED, 'component parameters are not supported');
-    if (components.indexOf(it.item.value) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${it.item.value} is listed twice`);
-    components.push(it.item.value);
+  let components;
+  if (fast) {
+    components = fast.components;
+    if (components !== uniqueComponents) {
+      for (let i = 1; i < components.length; i++) {
+        if (components.lastIndexOf(components[i], i - 1) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${components[i]} is listed twice`);
+      }
+      if (Object.isFrozen(components)) uniqueComponents = components;
+    }
+  } else {
+    components = [];
+    for (const it of input.list) {
+      if (it.item.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, 'a component identifier is not a string');
+      if (it.params.size) fail(CODES.SIGNATURE_MALFORMED, 'component parameters are not supported');
+      if (components.indexOf(it.item.value) >= 0) fail(CODES.SIGNATURE_MALFORMED, `component ${it.item.value} is listed twice`);
+      components.push(it.item.value);
+    }
   }
 
-  const params = Object.create(null);
-  for (const [k, v] of input.params) params[k] = plainParam(v);
-  for (const k of ['keyid', 'alg', 'nonce', 'tag']) {
-    const v = input.params.get(k);
-    if (v && v.type !== 'string') fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not a string`);
-  }
-  for (const k of ['created', 'expires']) {
-    const v = input.params.get(k);
-    if (v && v.type !== 'integer') fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not an integer`);
+  let params;
+  if (fast) {
+    // strings and integers only: their JS types tell them apart
+    params = fast.params;
+    for (const k of TYPED) {
+      const v = params[k];
+      if (v !== undefined && typeof v !== (k === 'created' || k === 'expires' ? 'number' : 'string')) {
+        fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not ${k === 'created' || k === 'expires' ? 'an integer' : 'a string'}`);
+      }
+    }
+  } else {
+    params = new Params();
+    for (const [k, v] of input.params) params[k] = plainParam(v);
+    for (const k of TYPED) {
+      const v = input.params.get(k);
+      if (v && v.type !== (k === 'created' || k === 'expires' ? 'integer' : 'string')) {
+        fail(CODES.SIGNATURE_MALFORMED, `parameter ${k} is not ${k === 'created' || k === 'expires' ? 'an integer' : 'a string'}`);
+      }
+    }
   }
 
   if (typeof params.keyid !== 'string') fail(CODES.UNKNOWN_KEY, 'the signature names no keyid');
@@ -218,16 +333,17 @@ function verifySignature(message, options) {
     fail(CODES.ALG_MISMATCH, `keyid "${params.keyid}" is ${entry.alg}, the signature says ${params.alg}`, { keyid: params.keyid });
   }
 
-  const baseLines = [];
-  for (const name of components) baseLines.push(`"${name}": ${componentValue(message, lines, name)}`);
-  baseLines.push(`"@signature-params": ${input.raw}`);
-  const base = baseLines.join('\n');
+  let base = '';
+  for (let i = 0; i < components.length; i++) {
+    const name = components[i];
+    base += '"' + name + '": ' + componentValue(message, lines, name) + '\n';
+  }
+  base += '"@signature-params": ' + input.raw;
 
   // Node hands header values and the target over as latin1 strings (one
   // char per byte), so latin1 gives back the bytes Apache signed.
   if (NON_LATIN1.test(base)) fail(CODES.SIGNATURE_MALFORMED, 'a component value is not a byte string');
   const alg = ALGS[entry.alg];
-  const sigBytes = sig.item.value;
   let ok = false;
   try {
     ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, Buffer.from(base, 'latin1'), sigBytes);
@@ -238,4 +354,4 @@ function verifySignature(message, options) {
   return { label, keyid: params.keyid, alg: entry.alg, components, params, base };
 }
 
-module.exports = { verifySignature, compileKeys, fieldLines, trimOWS, ALGS };
+module.exports = { verifySignature, verifyLines, compileKeys, fieldLines, trimOWS, ALGS };

@@ -78,7 +78,9 @@ describe('unsigned (no keys)', () => {
 describe('signed', () => {
   const K = testKeys();
   const keysFor = (k, id = 'edge-1') => ({ [id]: { alg: k.alg, key: k.public } });
-  const NOW = 1764600000;
+  // The verifier's clock: a little ahead of this process's start, so that
+  // signatures "made now" are newer than the in-memory replay cache.
+  const NOW = Math.floor(Date.now() / 1000) + 100;
   const clock = { now: () => NOW * 1000 };
 
   // A request as Apache forwards it, signed with key k.
@@ -93,7 +95,7 @@ describe('signed', () => {
 
   for (const name of Object.keys(K)) {
     test(`${name}: a request signed like the module's is accepted; facts from the signed headers`, () => {
-      const opts = Object.assign({ keys: keysFor(K[name]) }, clock);
+      const opts = Object.assign({ keys: keysFor(K[name]), authority: 'backend.internal:3000' }, clock);
       const { req } = apacheReq(K[name]);
       const r = read(req, opts);
       assert.deepEqual([r.signed, r.keyid, r.clientAddress, r.protocol, r.host], [true, 'edge-1', '203.0.113.9', 'https', 'backend.internal:3000']);
@@ -102,7 +104,7 @@ describe('signed', () => {
   }
 
   const k = K.ed25519;
-  const opts = () => Object.assign({ keys: keysFor(k) }, clock);
+  const opts = () => Object.assign({ keys: keysFor(k), authority: false }, clock);
   const refuses = (code, over, o = opts()) => {
     const { req } = apacheReq(k, over);
     assert.throws(() => read(req, o), isCode(code));
@@ -110,7 +112,7 @@ describe('signed', () => {
 
   test('key rotation: several keyids; an unknown one is refused', () => {
     const other = crypto.generateKeyPairSync('ed25519');
-    const o = Object.assign({ keys: { old: { alg: 'ed25519', key: other.publicKey }, 'edge-1': { alg: 'ed25519', key: k.public } } }, clock);
+    const o = Object.assign({ keys: { old: { alg: 'ed25519', key: other.publicKey }, 'edge-1': { alg: 'ed25519', key: k.public } }, authority: false }, clock);
     assert.equal(read(apacheReq(k).req, o).keyid, 'edge-1');
     refuses('UNKNOWN_KEY', { sign: { keyid: 'nope' } });
   });
@@ -269,11 +271,60 @@ describe('signed', () => {
     assert.throws(() => read(fakeReq(), { replayCache: {} }), TypeError);
   });
 
-  test('a private key given for verification is used by its public half', () => {
-    const o = Object.assign({ keys: { 'edge-1': { alg: 'ed25519', key: k.private } } }, clock);
-    assert.equal(read(apacheReq(k).req, o).signed, true);
+  test('a private key given where the public key is needed is refused, with the command that makes the public one', () => {
+    for (const key of [k.private, k.private.export({ type: 'pkcs8', format: 'pem' }), K['ecdsa-p256-sha256'].private.export({ type: 'sec1', format: 'pem' })]) {
+      const alg = key === k.private || typeof key === 'string' && key.includes('BEGIN PRIVATE KEY') ? 'ed25519' : 'ecdsa-p256-sha256';
+      assert.throws(() => read(apacheReq(k).req, Object.assign({ keys: { 'edge-1': { alg, key } }, authority: false }, clock)),
+        (e) => e instanceof TypeError && /private key/.test(e.message) && e.message.includes('openssl pkey -in edge-1.pem -pubout -out edge-1.pub.pem'));
+    }
     const pem = k.public.export({ type: 'spki', format: 'pem' });
-    assert.equal(read(apacheReq(k).req, Object.assign({ keys: { 'edge-1': { alg: 'ed25519', key: pem } } }, clock)).signed, true);
+    assert.equal(read(apacheReq(k).req, Object.assign({ keys: { 'edge-1': { alg: 'ed25519', key: pem } }, authority: false }, clock)).signed, true);
+  });
+
+  test('unknown option names are TypeErrors that name the closest valid one', () => {
+    const cases = [
+      [{ keys: keysFor(k), autority: 'a:1' }, /"autority" is not an option: did you mean authority\?/],
+      [{ replaycache: false }, /did you mean replayCache\?/],
+      [{ clockskew: 3 }, /did you mean clockSkew\?/],
+      [{ keys: { 'edge-1': { alg: 'ed25519', kye: k.public } }, authority: false }, /keys\["edge-1"\]: "kye" is not an option: did you mean key\?/],
+      [{ zzzzzzzz: 1 }, /"zzzzzzzz" is not an option \(the options are keys, /],
+    ];
+    for (const [o, re] of cases) assert.throws(() => read(fakeReq(), o), (e) => e instanceof TypeError && re.test(e.message), JSON.stringify(Object.keys(o)));
+    const { express, koa, fastify } = require('..');
+    assert.throws(() => express({ autority: 'a:1' }), /did you mean authority\?/, 'at creation, not on the first request');
+    assert.throws(() => koa({ stict: true }), /did you mean strict\?/);
+    assert.throws(() => fastify({ hasRequestDecorator: () => true, decorateRequest() {}, addHook() {} }, { xforwarded: true }, () => {}), /did you mean xForwarded\?/);
+    assert.throws(() => createMemoryReplayCache({ maxentries: 5 }), /did you mean maxEntries\?/);
+  });
+
+  test('keys is a plain object keyed by keyid', () => {
+    const spec = { alg: 'ed25519', key: k.public };
+    assert.throws(() => read(fakeReq(), { keys: spec, authority: false }), (e) => e instanceof TypeError && /keyed by keyid/.test(e.message));
+    assert.throws(() => read(fakeReq(), { keys: new Map([['edge-1', spec]]), authority: false }), /got a Map/);
+    assert.throws(() => read(fakeReq(), { keys: [spec], authority: false }), /got an array/);
+    assert.throws(() => read(fakeReq(), { keys: { 'edge-1': [spec] }, authority: false }), /keys\["edge-1"\]: \{ alg, key \}/);
+  });
+
+  test('authority: host[:port] only; with keys it is required (false: the explicit opt-out)', () => {
+    for (const [a, re] of [
+      ['http://10.0.0.5:3000', /has a scheme; give only host\[:port\] of the ProxyPass or BalancerMember URL: "10\.0\.0\.5:3000"/],
+      ['http://10.0.0.5:3000/app/', /has a scheme and a path; .*: "10\.0\.0\.5:3000"/],
+      ['10.0.0.5:3000/app', /has a path or other characters; .*: "10\.0\.0\.5:3000"/],
+      ['app.internal:99999', /is not host\[:port\]/],
+      ['', /host\[:port\] or a list/],
+      [[], /host\[:port\] or a list/],
+      [['a:1', 7], /host\[:port\] or a list/],
+    ]) {
+      assert.throws(() => read(fakeReq(), { keys: keysFor(k), authority: a }), (e) => e instanceof TypeError && re.test(e.message), JSON.stringify(a));
+    }
+    assert.doesNotThrow(() => read(fakeReq(), { authority: ['[::1]:3000', 'app.internal', '10.0.0.5:3000'] }));
+    const { express } = require('..');
+    assert.throws(() => express({ keys: keysFor(k) }), (e) => e instanceof TypeError &&
+      /options\.authority is missing: .*BalancerMember http:\/\/10\.0\.0\.5:3000.*authority: false/.test(e.message));
+    // read() alone compiles on the first request, which shows the value
+    const { req } = apacheReq(k);
+    assert.throws(() => read(req, Object.assign({ keys: keysFor(k) }, clock)), /This request came for Host "backend\.internal:3000"/);
+    assert.equal(read(req, Object.assign({ keys: keysFor(k), authority: 'backend.internal:3000' }, clock)).signed, true);
   });
 
   test('codes are the documented stable strings', () => {

@@ -94,7 +94,7 @@ test(`${CASES} random and mutated inputs (seed ${SEED}): a value or SecureHeader
         ['Signature', which === 1 ? s : VALID.signature],
       ];
       const req = fakeReq({ url: '/p?q', host: 'h:1', headers });
-      try { read(req, { keys: KEYS, replayCache: false, now: () => NOW * 1000 }); } catch (e) {
+      try { read(req, { keys: KEYS, authority: false, replayCache: false, now: () => NOW * 1000 }); } catch (e) {
         threw++;
         if (!(e instanceof SecureHeadersError)) { e.message = `read ${where}: ${e.message}`; throw e; }
       }
@@ -106,7 +106,7 @@ test(`${CASES} random and mutated inputs (seed ${SEED}): a value or SecureHeader
 
 test('the unmutated signed request is accepted (the property test starts from a valid one)', () => {
   const req = fakeReq({ url: '/p?q', host: 'h:1', headers: [...HEADERS, ['Signature-Input', VALID.signatureInput], ['Signature', VALID.signature]] });
-  assert.equal(read(req, { keys: KEYS, replayCache: false, now: () => NOW * 1000 }).signed, true);
+  assert.equal(read(req, { keys: KEYS, authority: false, replayCache: false, now: () => NOW * 1000 }).signed, true);
 });
 
 // Time of the fastest of several batches: the least disturbed by other load.
@@ -170,5 +170,92 @@ test('and their time grows far slower than quadratically (best of 3 tries, gener
 test('a whole request with 64 KiB Signature-Input and Signature values is refused cleanly', () => {
   const long = `secure-headers=(${'"x-a" '.repeat(13000)})`;
   const req = fakeReq({ headers: [...HEADERS, ['Signature-Input', long], ['Signature', `secure-headers=:${'A'.repeat(65536)}:`]] });
-  assert.throws(() => read(req, { keys: KEYS, replayCache: false }), (e) => e instanceof SecureHeadersError);
+  assert.throws(() => read(req, { keys: KEYS, authority: false, replayCache: false }), (e) => e instanceof SecureHeadersError);
+});
+
+// read()'s fast paths must judge every input as the general code does.
+
+// What parseDictionary() makes of a one-member field, in the recogniser's
+// form (null where the recogniser must step aside: an error, another shape).
+function generalInput(s, label) {
+  let parsed;
+  try { parsed = parseDictionary(s); } catch (e) { return null; }
+  if (parsed.dict.size !== 1 || !parsed.dict.has(label)) return null;
+  const m = parsed.dict.get(label);
+  if (!m.list || m.dupParams) return null;
+  const components = [];
+  for (const it of m.list) {
+    if (it.item.type !== 'string' || it.params.size) return null;
+    components.push(it.item.value);
+  }
+  const params = {};
+  for (const [k, v] of m.params) {
+    if (v.type !== 'string' && v.type !== 'integer') return null;
+    params[k] = v.value;
+  }
+  return { components, params, raw: m.raw };
+}
+
+test(`the Signature-Input and Signature recognisers agree with the general parser on ${CASES / 2} mutated values`, { timeout: 300000 }, () => {
+  const { fastSignatureInput, fastSignature } = require('../lib/sf');
+  const rnd = prng(SEED + 1);
+  const label = 'secure-headers';
+  const inputSeeds = [VALID.signatureInput, 'secure-headers=();created=1', `secure-headers=("a" "@b");x=1;y="z";created=${NOW};expires=${NOW + 9}`,
+    'secure-headers=("@method" "@path");created=123456789012345;tag="a b"'];
+  let recognised = 0;
+  for (let i = 0; i < CASES / 2; i++) {
+    const seed = inputSeeds[i % inputSeeds.length];
+    const s = i % 50 === 0 ? seed : mutate(rnd, seed);
+    const fast = fastSignatureInput(s, label, () => Object.create(null));
+    if (fast) {
+      recognised++;
+      const general = generalInput(s, label);
+      assert.ok(general, `recognised what the general parser refuses or reads otherwise: ${JSON.stringify(s)}`);
+      assert.deepEqual({ components: fast.components, params: { ...fast.params }, raw: fast.raw }, general, JSON.stringify(s));
+    }
+    const sig = i % 50 === 0 ? VALID.signature : mutate(rnd, VALID.signature);
+    const bytes = fastSignature(sig, label);
+    if (bytes) {
+      let general = null;
+      try {
+        const { dict } = parseDictionary(sig);
+        const m = dict.size === 1 && dict.get(label);
+        if (m && !m.list && m.item.type === 'binary' && m.params.size === 0) general = m.item.value;
+      } catch (e) { /* refused */ }
+      assert.ok(general && general.equals(bytes), `signature recognised otherwise: ${JSON.stringify(sig)}`);
+    }
+  }
+  assert.ok(recognised > CASES / 50, `${recognised} recognised`);
+});
+
+test('the environment: decoding the whole value and splitting on NUL gives what decoding each piece gives', () => {
+  const rnd = prng(SEED + 2);
+  const perPiece = (buf) => {
+    const out = [];
+    let start = 0;
+    let name = null;
+    for (let i = 0; i < buf.length; i++) {
+      if (buf[i] !== 0) continue;
+      const piece = buf.toString('utf8', start, i);
+      if (name === null) name = piece; else { out.push([name, piece]); name = null; }
+      start = i + 1;
+    }
+    return out;
+  };
+  let n = 0;
+  for (let k = 0; k < 20000; k++) {
+    const len = 1 + Math.floor(rnd() * 40);
+    const b = Buffer.alloc(len);
+    for (let j = 0; j < len; j++) {
+      const r = rnd();
+      // NULs, ASCII, continuation bytes, lead bytes of 2-, 3-, 4-byte sequences
+      b[j] = r < 0.25 ? 0 : r < 0.45 ? 0x20 + Math.floor(rnd() * 0x5f) : r < 0.65 ? 0x80 + Math.floor(rnd() * 0x40)
+        : r < 0.75 ? 0xc0 + Math.floor(rnd() * 0x20) : r < 0.85 ? 0xe0 + Math.floor(rnd() * 0x10) : 0xf0 + Math.floor(rnd() * 0x10);
+    }
+    b[len - 1] = 0;
+    if (b.filter((x) => x === 0).length % 2) continue;
+    n++;
+    assert.deepEqual(decodeEnvvarsList(b.toString('base64')), perPiece(b), b.toString('hex'));
+  }
+  assert.ok(n > 5000);
 });
