@@ -71,7 +71,10 @@ describe("the package's unit tests under Bun and Deno", SKIP, () => {
     const r = spawnSync(bun.command[0], ['test', 'tests/'], { cwd: PKG, encoding: 'utf8', timeout: 120000, env: Object.assign({}, process.env, bun.env) });
     const out = r.stdout + r.stderr;
     assert.equal(r.status, 0, out);
-    assert.match(out, new RegExp(`^ ${counts.tests} pass\\n 0 fail$`, 'm'), out.slice(-2000));
+    // One test is node's alone: how an answer that arrived during a stall
+    // beats the store's timeout depends on node's event-loop order.
+    assert.match(out, new RegExp(`^ ${counts.tests - 1} pass\\n 1 skip\\n 0 fail$`, 'm'), out.slice(-2000));
+    assert.match(out, /\(skip\) an answer already received when the event loop comes back from a long stall/);
   });
 
   test('deno test (node:test compatibility, CommonJS detected) runs every test of node/tests, and all pass', () => {
