@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The httpd-free units of mod_secure_headers, and the one line that builds a
 # program from them with APR, APR-util and libcrypto. The unit tests
 # (tests/unit.test.js, through Makefile.apxs), the fuzzers (fuzz/Makefile),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The benchmark's Node.js backend: a tiny HTTP server that answers every
 // request with the same 3-byte body, so the response costs Apache the same

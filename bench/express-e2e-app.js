@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The Express application of bench/express-e2e.js: the same route either
 // way, behind Apache on the same machine. argv[2] is JSON:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // End-to-end cost of passenger-secure-headers: an Express app behind Apache
 // with mod_secure_headers and the package (unsigned; hmac-sha256; hmac with

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 'use strict';
 // What the package costs the app, per request, side by side with what the
 // app would run without it (docs/performance.md):

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 'use strict';
 // What SecureHeadersReplayStore memcache costs against the default shared
 // memory (docs/replay-apache.md), side by side in one run: an edge that

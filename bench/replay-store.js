@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 'use strict';
 // What the shared replay store costs (docs/replay.md): signed requests
 // through Express 5 with passenger-secure-headers, the nonces kept in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Benchmark for mod_secure_headers. Run it as `bench/run` (see bench/README.md).
 //
@@ -17,7 +18,7 @@
 //     mod_secure_headers (B), both to the same Node.js backend, and Apache +
 //     Passenger 6 running the same Node.js code (C), in alternating rounds;
 //     per-round req/s, medians, ratios B/A and B/C.
-// Signing (issue 9 point 6, bench/signing.js): (c) plus
+// Signing (docs/signing.md, bench/signing.js): (c) plus
 //     SecureHeadersSignKey for each algorithm under callgrind (what it adds
 //     over (c), where it goes, no key parsing or algorithm fetch per
 //     request), the unsigned module against signed ones under wrk, and the
@@ -497,7 +498,7 @@ for (const k of SIGN_SETUPS) {
 // name the module's file otherwise).
 const SETUP_OBJ = { module: `[${path.basename(SO)}]`, headers: '[mod_headers.so]' };
 // Connection modes: "close", a new connection per request ("Connection:
-// close"), as the figures of issue 12 were taken; "keepalive", every
+// close"), as the figures in docs/performance.md were taken; "keepalive", every
 // request on one connection.
 const MODE_DESC = { close: 'one request per connection', keepalive: 'one keep-alive connection' };
 const MODES = (process.env.BENCH_MODES || 'close,keepalive').split(',').filter((m) => MODE_DESC[m]);
@@ -1077,7 +1078,7 @@ async function runWrk() {
   return res;
 }
 
-/** Throughput signed against unsigned (issue 9 point 6): the module
+/** Throughput signed against unsigned (docs/signing.md): the module
  *  unsigned (U) and signing with each algorithm of BENCH_WRK_SIGN (default
  *  hmac and ed25519: H, E; ecdsa: S) to one backend, in alternating rounds
  *  with U in the middle (H U E, E U H, ...), so that it runs right next to

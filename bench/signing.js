@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: MIT
 'use strict';
-// What signing costs (issue 9 point 6), for bench/run.js: the keys and the
+// What signing costs (docs/signing.md), for bench/run.js: the keys and the
 // SecureHeadersSignKey lines of the signed setups, the check that their
 // signatures reach the backend (rebuilt and verified here, which also gives
 // the signature base's exact length), the callgrind profile of what signing
@@ -383,7 +384,7 @@ function reportSection(ctx) {
   const signed = signedResults(cg);
   if (!signed.length && !wrk && !native) return L;
   p();
-  p('## Signing (SecureHeadersSignKey, issue 9 point 6)');
+  p('## Signing (SecureHeadersSignKey)');
   if (native) {
     const q = native.quiet;
     p();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Soak run for mod_secure_headers. Run it as `bench/soak`.
 //

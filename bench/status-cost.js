@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 'use strict';
 // What the module's counters and request note cost a proxied request, in
 // instructions (callgrind), with mod_status loaded and without it:

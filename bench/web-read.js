@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // What readRequest() (a Fetch API Request) costs against read() (node's
 // IncomingMessage shape) per request, side by side in one run:

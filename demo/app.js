@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Demo app behind Apache + mod_proxy + mod_secure_headers: shows what Apache
 // vouches for, read with the passenger-secure-headers package (node/).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The demo: Apache (own ServerRoot, loopback) with mod_secure_headers in
 // front of demo/app.js. Prints what to try, checks itself once, and runs

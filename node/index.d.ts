@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Type declarations for passenger-secure-headers (CommonJS entry point).
 /// <reference types="node" />
 import type { IncomingMessage } from 'node:http';

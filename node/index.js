@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // passenger-secure-headers: the request facts that Apache with
 // mod_secure_headers (or Phusion Passenger) vouches for, verified, and made

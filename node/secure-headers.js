@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The repository's original helper, kept for code that still requires it.
 // New code: require('passenger-secure-headers') (this directory), see

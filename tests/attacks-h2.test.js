@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Forged "!~" headers over HTTP/2: lower-case names, a header block spread
 // over CONTINUATION frames, request trailers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Hop-by-hop machinery against the secure headers: Connection naming them,
 // Keep-Alive, Upgrade, TE, Proxy-Connection, Expect, Transfer-Encoding with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Forged "!~" headers by name: spelling and case, look-alikes, HTTP/1.0 and
 // 0.9, absolute-form, TLS; and client headers that claim TLS or an address

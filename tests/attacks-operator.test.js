@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Operator configuration and httpd's internal machinery against the secure
 // headers: internal redirects (ErrorDocument, ProxyErrorOverride, RewriteRule

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Requests that ride on another: pipelining, request smuggling (Content-Length
 // with chunked, doubled Transfer-Encoding or Content-Length), "!~" lines in a

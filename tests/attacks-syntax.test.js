@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Forged "!~" headers hidden by HTTP/1.1 syntax: chunked trailers
 // (MergeTrailers off), obs-fold, whitespace around names, control bytes and

@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: MIT
 'use strict';
-// SPEC point 9 and issue 13: trust that composes across Apache tiers, on
+// Apache behind Apache (docs/chaining.md): trust that composes across Apache tiers, on
 // loopback (the multi-host version, in network namespaces, is
 // tests/multihost.test.js).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // scripts/check-config: passes on the module's own configuration, and fails,
 // naming the member and the function, on copies of include/sh_config.h and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Every mod_secure_headers directive, end to end: real apache2 with the
 // built module in front of the Node echo backend.

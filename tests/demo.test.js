@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // ./run-demo: whatever signal stops it (Ctrl-C's SIGINT, a service
 // manager's SIGTERM, a closed terminal's SIGHUP), sent to the PID it was

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Per-backend derived keys between hosts (docs/derived-keys.md), in network
 // namespaces this file creates and removes (tests/lib/netns.js):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Per-backend derived keys (docs/derived-keys.md) and the printable-ASCII
 // request target of signed requests (RFC 9421 section 2.2), on loopback:

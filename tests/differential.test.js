@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Differential test: the SAME vhost environment configuration and the SAME
 // requests, sent to
@@ -57,7 +58,7 @@ const PROTO = '!~Passenger-Proto';
 const CA = '!~Passenger-Client-Address';
 const EV = '!~Passenger-Envvars';
 
-const SPEC_ENV = [
+const REFERENCE_ENV = [
   'SetEnv FOO bar',
   'SetEnv EMPTY ""',
   'SetEnvIf User-Agent special UA_SPECIAL=yes',
@@ -86,8 +87,8 @@ const MANY = Array.from({ length: 40 }, (_, i) => {
 //   extra      [{ name, fn(srv, sc) }]: documented, asserted differences
 const SCENARIOS = [
   {
-    name: 'SPEC reference vhost',
-    vhostEnv: SPEC_ENV,
+    name: 'the reference vhost',
+    vhostEnv: REFERENCE_ENV,
     requests: [
       { name: 'GET / UA "special agent"', path: '/', headers: UA, names: [CA, EV], url: '/' },
       { name: 'GET /rw/abc?q=1 (RewriteRule [PT,E=])', path: '/rw/abc?q=1', names: [CA, EV], url: '/target/abc?q=1' },
@@ -211,8 +212,8 @@ const SCENARIOS = [
     ],
   },
   {
-    name: 'TLS, no StdEnvVars (SPEC vhost)',
-    vhostEnv: SPEC_ENV,
+    name: 'TLS, no StdEnvVars (the reference vhost)',
+    vhostEnv: REFERENCE_ENV,
     tls: true,
     requests: [
       { name: 'TLS GET / UA special', path: '/', headers: UA, tls: true, names: [PROTO, CA, EV], url: '/' },
@@ -297,8 +298,8 @@ const SCENARIOS = [
     ],
   },
   {
-    name: 'HTTP/1.0 requests (SPEC vhost)',
-    vhostEnv: SPEC_ENV,
+    name: 'HTTP/1.0 requests (the reference vhost)',
+    vhostEnv: REFERENCE_ENV,
     requests: [
       { name: 'HTTP/1.0 GET / with Host: 127.0.0.1 (no port)', raw: () => 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: special agent\r\n\r\n', names: [CA, EV], url: '/' },
       { name: 'HTTP/1.0 GET /rw/abc?q=1 with Host', raw: (port) => `GET /rw/abc?q=1 HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`, names: [CA, EV], url: '/target/abc?q=1' },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // docs/directives.md and the module's command table stay in step both
 // ways: every AP_INIT_* directive in the C sources has a section there with

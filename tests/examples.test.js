@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The operator files in conf-examples/, loaded for real.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A real Express application (tests/express-app/, express 4.x pinned in
 // package-lock.json) behind Apache + mod_proxy, with

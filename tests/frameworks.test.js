@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // passenger-secure-headers (node/) as users get it (its npm pack tarball
 // installed into a scratch app) in real Express 4, Express 5, Fastify 5,

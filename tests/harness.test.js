@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Smoke test for tests/lib/harness.js itself: runs WITHOUT mod_secure_headers
 // (loadSecureHeaders: false), so it must pass whatever state the module is in.

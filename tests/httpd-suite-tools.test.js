@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The measuring instrument of `make -f Makefile.apxs test-httpd-suite`
 // (tests/httpd-suite/): tap-run.pl must record every subtest of a test file

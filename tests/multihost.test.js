@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: MIT
 'use strict';
-// Backends on other hosts (SPEC points 6, 7, 9; issues 9 and 13): test hosts
+// Backends on other hosts (docs/signing.md, docs/chaining.md): test hosts
 // in network namespaces that this file creates and removes (tests/lib/netns.js).
 //
 //   client ── edge (Apache, signs) ──┬── b1 (Node app, verifies, port 3000)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // passenger-secure-headers in a self-hosted Next.js app (next build + next
 // start, the Node.js runtime; tests/nextjs, pinned by its lockfile; the

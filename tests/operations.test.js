@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // What an operator sees (docs/operations.md):
 //  - every refusal class is in the error log at the default LogLevel

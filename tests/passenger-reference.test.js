@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Reference behaviour: what Apache 2.4 + Phusion Passenger 6 (Debian's
 // libapache2-mod-passenger 6.0.17) hands to a Node.js app. These tests pin
-// down SPEC.md's "Reference behaviour" (and a few more observations recorded in
+// down the reference behaviour of docs/passenger-migration.md (and a few more observations recorded in
 // tests/fixtures/passenger-observed.md) against the real Passenger, so that
 // mod_secure_headers can be compared with it.
 //
@@ -17,7 +18,7 @@ const P = require('./lib/passenger');
 const UNAVAILABLE = P.passengerUnavailable();
 const SKIP = UNAVAILABLE ? { skip: `Passenger reference not available: ${UNAVAILABLE}` } : {};
 
-const SPEC_BODY = [
+const REFERENCE_BODY = [
   'SetEnv FOO bar',
   'SetEnv EMPTY ""',
   'SetEnvIf User-Agent special UA_SPECIAL=yes',
@@ -59,8 +60,8 @@ function usePassenger(opts) {
   return ref;
 }
 
-describe('Passenger reference: SPEC vhost (SetEnv/SetEnvIf/RewriteRule E=), HTTP and TLS', SKIP, () => {
-  const srv = usePassenger({ body: SPEC_BODY, tls: true });
+describe('Passenger reference: the reference vhost (SetEnv/SetEnvIf/RewriteRule E=), HTTP and TLS', SKIP, () => {
+  const srv = usePassenger({ body: REFERENCE_BODY, tls: true });
 
   test('GET / with User-Agent "special agent"', async () => {
     const j = await ok(srv.port, '/', [['User-Agent', 'special agent']]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The suite does not depend on where the checkout is. Cloned into a
 // directory only its owner can enter (/root/..., or mktemp -d, both 0700),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Replay protection as users deploy (docs/replay.md), in network namespaces
 // that this file creates and removes (tests/lib/netns.js):

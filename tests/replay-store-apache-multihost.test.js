@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // SecureHeadersReplayStore across hosts, in network namespaces that this
 // file creates and removes (tests/lib/netns.js); docs/replay-apache.md.

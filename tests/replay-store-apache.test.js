@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // SecureHeadersReplayStore (docs/replay-apache.md): several inner Apaches
 // that answer to one name, behind an L4 balancer, trust an edge by its

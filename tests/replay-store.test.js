@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The package's shared replay store, redisReplayCache(), against a real
 // redis-server started here (own port on 127.0.0.1, own directory), with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // passenger-secure-headers (its npm pack tarball, as users get it) under
 // the runtimes Node-style apps run on, behind real Apache with

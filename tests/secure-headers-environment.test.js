@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The environment in !~Passenger-Envvars (SetEnv, UnsetEnv, SetEnvIf at vhost
 // and <Location> level; encoding details) and the client address in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Refusing a forged "!~" header, and what the module logs: a refusal at info
 // (client address and header name, never the value), nothing at the default

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The reference scenarios of mod_secure_headers' contract over every protocol:
 // HTTP/1.0, HTTP/1.1 (chunked bodies), HTTP/2, TLS with and without
@@ -178,7 +179,7 @@ describe('reference scenarios and protocols', h.needFor({ tls: true, h2: true, m
     const echo = got[0];
     assert.equal(echo.url, '/h2?z=9');
     // Names compared without case (HTTP/2 on the client side), values exact,
-    // each exactly once and in SPEC order.
+    // each exactly once and in the order of docs/wire-format.md.
     const sec = h.secureHeaders(echo).map(([n, v]) => [n.toLowerCase(), v]);
     assert.deepEqual(sec.map(([n]) => n), SECURE_ORDER.map((n) => n.toLowerCase()));
     assert.deepEqual(sec[0], ['!~passenger-proto', 'https']);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Every way mod_proxy forwards a request (RewriteRule [P], ProxyPassMatch,
 // <Location> ProxyPass, SetHandler proxy:, balancer://, WebSocket), internal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Where the module acts: SecureHeaders Off/On by vhost and <Location>, and
 // requests that are not reverse-proxied (static files, a forward proxy).

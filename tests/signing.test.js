@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: MIT
 'use strict';
-// SPEC point 6: RFC 9421 signatures made by Apache over the secure headers,
+// Signing (docs/signing.md): RFC 9421 signatures made by Apache over the secure headers,
 // end to end through real apache2 to real Node.js backends, on every path a
-// proxied request takes. Each signature is checked against SPEC's exact
+// proxied request takes. Each signature is checked against docs/wire-format.md's exact
 // format and verified by an independent implementation (the npm package
 // http-message-signatures, pinned in tests/interop/), and shown to fail
 // once anything it covers changes.
@@ -30,7 +31,7 @@ const ALL_KEYS = {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-// Verifies the module's signature on an echo three ways: SPEC's format, the
+// Verifies the module's signature on an echo three ways: the format of docs/wire-format.md, the
 // components expected, and the independent library; then shows that the
 // library refuses the same request with one covered value changed.
 async function assertSigned(echo, { keyid, alg, lifetime = 60, xforwarded = false, tls = false, t0, t1 }) {
@@ -137,7 +138,7 @@ ${h.tlsVhost('SecureHeadersSignKey srv-hmac hmac-sha256 ${HMAC}\n ProxyPass /pla
     return { echo: r.json, t0, t1: now() };
   }
 
-  test('ProxyPass to http: hmac-sha256, server-wide key, SPEC format, verified independently', async () => {
+  test('ProxyPass to http: hmac-sha256, server-wide key, the documented format, verified independently', async () => {
     const { echo, t0, t1 } = await viaApache('/plain/a?x=1&y=%20z');
     const s = await assertSigned(echo, { keyid: 'srv-hmac', alg: 'hmac-sha256', t0, t1 });
     assert.deepEqual(s.components, ['@method', '@authority', '@path', '@query',

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // conf-examples/systemd/node-app.service, the unit docs/passenger-migration.md
 // gives for the Node.js app: systemd-analyze accepts it, and its settings,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // docs/troubleshooting.md explains every error code the npm package can
 // throw, and names no code that does not exist.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Unit tests of the httpd-free units: builds tests/unit/test_core.c (secure
 // header names, the environment, base64) and tests/unit/test_sig.c (keys,

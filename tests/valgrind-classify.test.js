@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // tests/valgrind/classify.js, which decides `make test-valgrind`, on
 // memcheck logs written out here: a module frame fails, the known exit-time

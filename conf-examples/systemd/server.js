@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The application of node-app.service: plain node:http on the unix socket
 // the unit names, reading what Apache vouches for with the package.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Per-backend keys (docs/derived-keys.md): the key that Apache with
 // mod_secure_headers ("SecureHeadersSignKey ID hkdf-sha256 MASTER") signs

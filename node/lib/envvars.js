@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // !~Passenger-Envvars: base64 (standard alphabet, "=" padding) of
 // name NUL value NUL ... . Decoded as bytes, split on NUL, each piece as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The one error type the package throws for a request it does not trust.
 // `code` is stable (documented in README.md); `message` is for humans and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Express 4/5 middleware, a Fastify plugin and Koa middleware. Each one
 // runs read() before any route, answers 403 when it throws (503 when the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The options of read(), readAsync() and the middleware, checked strictly
 // once (when the middleware is created, or on the first read()): a name

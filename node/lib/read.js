@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // read(req, options): what Apache (mod_secure_headers) or Passenger vouches
 // for about a request, verified when keys are given.

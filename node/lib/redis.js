@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A replay store shared by every process and host that verifies signatures
 // for one name: Redis (or Valkey, which speaks the same protocol). Each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The default replay cache: remembers each accepted (keyid, nonce) until
 // its signature could no longer be accepted anyway (expires + clock skew),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // RFC 8941 structured field values: a small hand-written parser for what
 // HTTP Message Signatures need (dictionaries, lists, inner lists, items with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // RFC 9421 HTTP Message Signatures, verification only, node:crypto only.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // readRequest(request, options, conn): read() for a Fetch API Request (what
 // Bun.serve, Deno.serve, Hono and Next.js hand an app), and the Hono

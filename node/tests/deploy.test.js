@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The package as deployed: real processes (node:cluster workers, PM2's
 // cluster-mode environment, a backend restarted between a capture and its

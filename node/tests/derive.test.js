@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // deriveKey and backendIdentity (lib/derive.js): RFC 5869's HKDF-SHA256
 // vectors through the same primitive, the vectors of docs/derived-keys.md,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // One export list: index.js's values, declared in index.d.ts; the ES module
 // entry and its declarations are generated from them (scripts/gen-esm.js).

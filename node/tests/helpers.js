@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A request object as node:http hands it to a handler, built from parts.
 function fakeReq({ method = 'GET', url = '/', host = '127.0.0.1:3000', headers = [], remoteAddress = '127.0.0.1', encrypted = false } = {}) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // read() on request objects shaped like node:http's, unsigned and signed
 // (tests/signer.js signs as mod_secure_headers does).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // redisReplayCache's own logic: options, the key, how each client is
 // called and how its answers are read, the timeout. The clients here are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The bounded replay cache: nothing evicted can be replayed.
 const { test } = require('node:test');

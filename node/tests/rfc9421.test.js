@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // RFC 9421's own test vectors (appendix B.2.5 and B.2.6), checked with the
 // package's lower-level verifySignature(): the same code read() uses.

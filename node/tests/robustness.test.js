@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Random and mutated Signature-Input, Signature and Envvars values: the
 // parsers only ever return a value or throw SecureHeadersError, and their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The RFC 8941 parser on RFC 8941's own examples and its edge cases.
 const { test } = require('node:test');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Test-only signer that follows the wire format mod_secure_headers uses
 // (label secure-headers, components and parameters in the module's order),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // readRequest() on Fetch API Requests against read() on the same bytes as
 // node:http hands them over: the same facts, or the same error code, for

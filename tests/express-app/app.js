@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A real Express application, set up the way Express's documentation says to
 // run behind a reverse proxy on the same machine: 'trust proxy' = 'loopback'.

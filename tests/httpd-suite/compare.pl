@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Compares httpd-tests results recorded by tap-run.pl: the run without the
 # module against the run with it, subtest by subtest.
 #

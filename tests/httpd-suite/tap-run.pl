@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Runs httpd-tests files one at a time against an already started test
 # server (t/TEST -start) and records every subtest's result, so that two runs
 # can be compared subtest by subtest rather than by the harness's summary.

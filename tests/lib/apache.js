@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Apache under test: its configuration (generated into a fresh ServerRoot
 // with free ports) and its lifecycle (start, wait until it listens, graceful

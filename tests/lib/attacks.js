@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // What the attacks-*.test.js files share: sending a vector and recording
 // what the backend and the error log saw meanwhile, the two outcomes a

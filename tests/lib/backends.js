@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Backends Apache proxies to: the echo server (HTTP/1.1 and WebSocket, over
 // TCP, TLS or a unix socket) and a cleartext HTTP/2 (h2c) echo server. Each

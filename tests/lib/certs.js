@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The test TLS certificate: self-signed for localhost, 127.0.0.1 and ::1,
 // generated once per process with openssl.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // HTTP/1.x clients that write exact bytes (request, request10, keepAlive,
 // raw), their response parser, and a WebSocket client (handshake and first

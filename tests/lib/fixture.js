@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // useApache(): one Apache (and its backends) for a node:test group, set up
 // in before() and torn down in after(), registered once; after the group

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The Node.js package (node/) as its users get it: `npm pack` of node/,
 // installed with npm into a scratch application next to the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // HTTP/2 client over TLS (node:http2), with the bytes of its ClientHello
 // recorded so that a test knows which server_name it sent.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // End-to-end test harness for mod_secure_headers: one name for the pieces
 // in this directory, each a concern of its own (docs/testing.md):

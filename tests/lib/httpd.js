@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The httpd under test: which binary, its version, the modules it has
 // (compiled in or shared), the LoadModule lines a test configuration needs,

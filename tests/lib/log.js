@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Apache's error log: reading it, and the check that fails a group of tests
 // when Apache logged something the group did not expect.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A real memcached for tests (Debian's package), started by the test on a
 // port of its own and stopped by its pid; and the two commands a test needs

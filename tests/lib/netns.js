@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Test hosts in Linux network namespaces: each host is a namespace with one
 // interface (eth0) on a private LAN, a bridge in a namespace of its own, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Next.js (tests/nextjs/, pinned by its package-lock.json) building and
 // serving the test app of tests/nextjs/app with the package (node/, its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Test-only npm dependencies, each set in its own directory with a
 // package-lock.json: installed with `npm ci` when node_modules does not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Reference harness: run Apache httpd 2.4 + Phusion Passenger 6 (Debian's
 // libapache2-mod-passenger) in a private temp ServerRoot, serving a tiny

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Processes, ports and temp dirs of a test process: what the harness starts
 // is recorded here and removed when the process exits, even when a test

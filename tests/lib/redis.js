@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A real redis-server for one test: its own port (or unix socket) on
 // loopback, its own directory, no persistence unless asked, stopped by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Bun and Deno from npm (tests/runtimes/, pinned by its package-lock.json):
 // @oven/bun-linux-x64 and @deno/linux-x64-glibc carry the binaries in the

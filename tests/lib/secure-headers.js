@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // What the secure-headers-*.test.js files assert about a proxied request:
 // the module's secure headers, each once, in the order of

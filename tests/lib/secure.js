@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The module's secure headers as a backend received them: the "!~" headers
 // of an echo, and the !~Passenger-Envvars encoding (base64 of

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Checking the module's RFC 9421 signatures in tests: the exact wire format
-// SPEC point 6 fixes, and verification by an independent implementation,
+// docs/wire-format.md fixes, and verification by an independent implementation,
 // the npm package http-message-signatures (tests/interop/, test-only).
 const path = require('node:path');
 const crypto = require('node:crypto');
@@ -48,7 +49,7 @@ async function verifyWithLibrary(echo, keys, opts = {}) {
 }
 
 // The member of the module's signature, parsed with the exact grammar of
-// SPEC point 6; throws when anything differs.
+// docs/wire-format.md; throws when anything differs.
 const INPUT_RE = /^secure-headers=\(("[^"]+"(?: "[^"]+")*)\);created=(\d+);expires=(\d+);nonce="([A-Za-z0-9_-]{22})";keyid="([^"]+)";alg="(hmac-sha256|ed25519|ecdsa-p256-sha256)";tag="mod_secure_headers"$/;
 const SIG_RE = /^secure-headers=:([A-Za-z0-9+/]+={0,2}):$/;
 
@@ -60,9 +61,9 @@ function moduleSignature(echo) {
     throw new Error(`expected one secure-headers member in each header, got ${JSON.stringify({ inputs, sigs })}`);
   }
   const m = INPUT_RE.exec(inputs[0]);
-  if (!m) throw new Error(`Signature-Input not in SPEC's format: ${inputs[0]}`);
+  if (!m) throw new Error(`Signature-Input not in the documented format: ${inputs[0]}`);
   const s = SIG_RE.exec(sigs[0]);
-  if (!s) throw new Error(`Signature not in SPEC's format: ${sigs[0]}`);
+  if (!s) throw new Error(`Signature not in the documented format: ${sigs[0]}`);
   return {
     input: inputs[0],
     components: m[1].split(' ').map((c) => c.slice(1, -1)),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // WebSocket framing (RFC 6455), shared by the echo backend and the client.
 

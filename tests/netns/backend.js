@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A Node.js application on a test host of its own (tests/multihost.test.js):
 // it believes nothing but what the companion package (node/) verifies, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A client on a test host (tests/multihost.test.js). argv[2] is JSON:
 //   { requests: [ { host, port, path, headers: [[k, v]...], tls, cert, key,

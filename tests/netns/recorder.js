@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // An attacker's listener on a test host (tests/multihost.test.js): answers
 // 200 and reports every request's bytes as they arrived, so that the test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A wiretap on a test host (tests/replay-store-apache-multihost.test.js): relays
 // each connection to the target unchanged and reports the request's bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // An Express app as users deploy it behind Apache's balancer: node:cluster
 // (what PM2's cluster mode runs) with `workers` workers, verifying the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // One of two processes racing the same signed requests through read() with
 // the Redis replay store. argv: a JSON file { client, url, secret, requests:

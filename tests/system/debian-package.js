@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // The Debian package on this machine's own Apache: builds the .deb (or takes
 // SHTEST_DEB), installs it with dpkg, enables it with a2enmod next to

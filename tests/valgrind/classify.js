@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Reads the memcheck logs of `make test-valgrind` (one per apache2 -X) and
 // sorts every report with a stack into:

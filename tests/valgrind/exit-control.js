@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Control for `make test-valgrind`: Apache WITHOUT mod_secure_headers, under
 // the same memcheck wrapper (SHTEST_APACHE_WRAPPER), stopped while an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // A backend as users write one: node:http and read(), with keys. argv[2]:
 // JSON { keys: { keyid: { alg, keyHex } }, authority, port, cluster,

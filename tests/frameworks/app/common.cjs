@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // One test application, six ways: Express 4, Express 5, Fastify, Koa, Hono
 // and plain node:http, each with passenger-secure-headers as its users would

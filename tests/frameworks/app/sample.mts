@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ES module declarations, type-checked with tsc --strict.
 import secure, { read, readRequest, express, koa, hono, nextFacts, fastify, SecureHeadersError, codes, type Options, type SecureInfo, type Connection } from 'passenger-secure-headers';
 import type { IncomingMessage } from 'node:http';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Type-checked with tsc --strict against the installed declarations; not run.
 import * as http from 'node:http';
 import * as crypto from 'node:crypto';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // CommonJS user of the installed package.
 const pkg = require('passenger-secure-headers');

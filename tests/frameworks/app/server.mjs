@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ES module user of the installed package: named imports and the default.
 import { createRequire } from 'node:module';
 import * as named from 'passenger-secure-headers';

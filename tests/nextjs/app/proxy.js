@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Verifies every request before any route, page or action runs (every path
 // but /unprotected, left out on purpose: the tests' stand-in for a request
 // that got past the proxy).

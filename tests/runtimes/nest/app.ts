@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small NestJS application (Express or Fastify platform), compiled by
 // tests/runtimes.test.js with tsc --strict and run behind Apache. It answers
 // with what Nest's request object says (req.ip, protocol, host, ...) after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 package HttpdSuite::ApxsCache;
 # Loaded into each test file's perl (tap-run.pl: perl -MHttpdSuite::ApxsCache).
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the test app answers with: the verified facts.
 export function answer(via, info, extra = {}) {
   return {

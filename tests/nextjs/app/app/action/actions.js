@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use server';
 // A server action.
 import { headers } from 'next/headers';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 import { whoami } from './actions';
 
 export const dynamic = 'force-dynamic';

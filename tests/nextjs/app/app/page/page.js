@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A server component.
 import { headers } from 'next/headers';
 import secureHeaders from 'passenger-secure-headers';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Left out of the proxy's matcher: here nextFacts() finds nothing, whatever
 // reference a client sends.
 import secureHeaders from 'passenger-secure-headers';

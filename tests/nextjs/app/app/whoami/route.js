@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A route handler.
 import secureHeaders from 'passenger-secure-headers';
 import { answer } from '../facts';
