@@ -148,6 +148,26 @@ static const char *sh_derive_unnamed(const proxy_worker *w, int member)
     return NULL;
 }
 
+/* Whether the module can name worker w (a member of balancer b, or NULL)
+ * when it signs; if not, says why and what to do, and returns 0. */
+static int sh_derive_nameable(server_rec *s, proxy_worker *w,
+                              proxy_balancer *b)
+{
+    const char *why = sh_derive_unnamed(w, b != NULL);
+
+    if (why == NULL) {
+        return 1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                 "SecureHeadersSignKey ... %s: cannot sign for %s%s%s%s with "
+                 "a derived key: %s. Sign this scope with a key of its own "
+                 "(hmac-sha256, ed25519), or proxy to http:// or https:// "
+                 "(docs/derived-keys.md)", SH_DERIVE_ALG_NAME,
+                 b ? "member " : "", w->s->name, b ? " of " : "",
+                 b ? b->s->name : "", why);
+    return 0;
+}
+
 static int sh_derive_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                   apr_pool_t *ptemp, server_rec *main_s)
 {
@@ -172,16 +192,8 @@ static int sh_derive_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         for (i = 0; conf && i < conf->workers->nelts; i++) {
             /* conf->workers holds the workers themselves; a balancer's
              * array holds pointers. */
-            proxy_worker *w = &APR_ARRAY_IDX(conf->workers, i, proxy_worker);
-            const char *why = sh_derive_unnamed(w, 0);
-
-            if (why) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                             "SecureHeadersSignKey ... %s: cannot sign for "
-                             "%s with a derived key: %s. Sign this scope "
-                             "with a key of its own (hmac-sha256, ed25519) "
-                             "or proxy to http:// (docs/derived-keys.md)",
-                             SH_DERIVE_ALG_NAME, w->s->name, why);
+            if (!sh_derive_nameable(s, &APR_ARRAY_IDX(conf->workers, i,
+                                                      proxy_worker), NULL)) {
                 return !OK;
             }
         }
@@ -190,19 +202,8 @@ static int sh_derive_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                                proxy_balancer);
 
             for (j = 0; b->workers && j < b->workers->nelts; j++) {
-                proxy_worker *w = APR_ARRAY_IDX(b->workers, j,
-                                                proxy_worker *);
-                const char *why = sh_derive_unnamed(w, 1);
-
-                if (why) {
-                    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                                 "SecureHeadersSignKey ... %s: cannot sign "
-                                 "for member %s of %s with a derived key: "
-                                 "%s. Sign this scope with a key of its own "
-                                 "(hmac-sha256, ed25519), or make the "
-                                 "members http:// or https:// "
-                                 "(docs/derived-keys.md)", SH_DERIVE_ALG_NAME,
-                                 w->s->name, b->s->name, why);
+                if (!sh_derive_nameable(s, APR_ARRAY_IDX(b->workers, j,
+                                                         proxy_worker *), b)) {
                     return !OK;
                 }
             }
