@@ -56,6 +56,12 @@ const server = cfg.tls
     requestCert: !!cfg.tls.ca, rejectUnauthorized: !!cfg.tls.ca,
   }, handler)
   : http.createServer(handler);
+// Longer than Apache keeps a pooled connection idle: with node's 5 s, the
+// backend could close a connection just as mod_proxy sends the next request
+// on it (502 "Error reading from remote server"), which httpd documents as
+// the backend's keep-alive timeout being the shorter one.
+server.keepAliveTimeout = 65000;
+server.headersTimeout = 66000;
 server.on('tlsClientError', (e) => process.stdout.write(`${JSON.stringify({ event: 'tlsClientError', code: e.code || e.message })}\n`));
 server.listen(cfg.port, cfg.host, () => {
   process.stdout.write(`${JSON.stringify({ listening: `${cfg.host}:${server.address().port}` })}\n`);
