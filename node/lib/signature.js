@@ -25,8 +25,10 @@ const ALGS = {
       if (bytes.length < 32) throw new TypeError(`keys["${keyid}"]: an hmac-sha256 key has at least 32 bytes (got ${bytes.length})`);
       return bytes;
     },
+    // base: the signature base as a latin1 string (one char per byte):
+    // hashed as it is, without a Buffer copy of it first.
     verify(key, base, sig) {
-      const mac = crypto.createHmac('sha256', key).update(base).digest();
+      const mac = crypto.createHmac('sha256', key).update(base, 'latin1').digest();
       return sig.length === mac.length && crypto.timingSafeEqual(mac, sig);
     },
   },
@@ -37,7 +39,7 @@ const ALGS = {
       if (k.asymmetricKeyType !== 'ed25519') throw new TypeError(`keys["${keyid}"]: not an Ed25519 key (${k.asymmetricKeyType})`);
       return k;
     },
-    verify(key, base, sig) { return crypto.verify(null, base, key, sig); },
+    verify(key, base, sig) { return crypto.verify(null, Buffer.from(base, 'latin1'), key, sig); },
   },
   'ecdsa-p256-sha256': {
     sigLength: 64,
@@ -50,7 +52,7 @@ const ALGS = {
       return k;
     },
     // r||s, 64 bytes (RFC 9421 3.3.4), not DER.
-    verify(key, base, sig) { return crypto.verify('sha256', base, { key, dsaEncoding: 'ieee-p1363' }, sig); },
+    verify(key, base, sig) { return crypto.verify('sha256', Buffer.from(base, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, sig); },
   },
 };
 
@@ -347,7 +349,7 @@ function verifyLines(message, lines, label, keys) {
   const alg = ALGS[entry.alg];
   let ok = false;
   try {
-    ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, Buffer.from(base, 'latin1'), sigBytes);
+    ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, base, sigBytes);
   } catch (_) {
     ok = false; // OpenSSL refused the bytes: not a valid signature
   }
