@@ -345,8 +345,29 @@ function wrapStoreError(e) {
 // enumerable (no WeakMap: an own property costs the request far less, and
 // dies with it).
 const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
-const VERDICT = Symbol('secureHeaders.verdict'); // a verdict, or Map(compiled -> verdict)
 const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
+
+// The verdict (or Map(compiled -> verdict)) is a private field that this
+// class stamps on the request (a constructor that returns another object
+// gives that object the subclass's fields). Like a non-enumerable property,
+// it is not copied with the request ({ ...req }, Object.assign: a copy is
+// another request, with no verdict of its own yet); unlike one, adding it
+// costs no Object.defineProperty (a runtime call and a descriptor object on
+// every request), and no one else can read or change it.
+class Stamped {
+  constructor(o) { return o; }
+}
+class VerdictOf extends Stamped {
+  #verdict;
+  constructor(req, v) {
+    super(req);
+    this.#verdict = v;
+  }
+
+  static get(req) { return #verdict in req ? req.#verdict : undefined; }
+  static has(req) { return #verdict in req; }
+  static set(req, v) { req.#verdict = v; }
+}
 
 function softly(req, c, lines, err) {
   if (c.strict || !(err instanceof SecureHeadersError)) throw err;
@@ -439,22 +460,25 @@ class Verdict {
   }
 }
 
+function ownVerdicts(req) {
+  const own = VerdictOf.get(req);
+  return own !== undefined ? own : fallbackVerdicts.get(req);
+}
+
 function verdictOf(req, c) {
-  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  const own = ownVerdicts(req);
   if (own === undefined) return undefined;
   if (own instanceof Verdict) return own.c === c ? own : undefined;
   return own.get(c);
 }
 
 function keepVerdict(req, v) {
-  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  const own = ownVerdicts(req);
   let next = v;
   if (own instanceof Map) { own.set(v.c, v); return; }
   if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
-  // Not enumerable: a copy of the request ({ ...req }, Object.assign) is
-  // another request, with no verdict of its own yet.
-  if (own !== undefined && req[VERDICT] !== undefined) req[VERDICT] = next;
-  else if (Object.isExtensible(req)) Object.defineProperty(req, VERDICT, { value: next, writable: true });
+  if (VerdictOf.has(req)) VerdictOf.set(req, next);
+  else if (Object.isExtensible(req)) new VerdictOf(req, next); // eslint-disable-line no-new
   else fallbackVerdicts.set(req, next);
 }
 
