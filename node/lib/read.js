@@ -276,7 +276,7 @@ function verifyApache(req, c, lines, secureNames, now) {
   if (cov.missing !== null) fail(CODES.COMPONENT_NOT_COVERED, `${cov.missing} is not covered`, { keyid: v.keyid, component: cov.missing });
   if (secureNames) {
     for (const name of secureNames) {
-      if (covered.indexOf(name) < 0) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
+      if (!coversName(cov, name)) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
     }
   }
   const xf = cov.xf;
@@ -302,9 +302,21 @@ function coverageOf(covered) {
   for (let i = 0; i < REQUIRED.length && missingName === null; i++) if (covered.indexOf(REQUIRED[i]) < 0) missingName = REQUIRED[i];
   let xf = 0;
   for (let i = 0; i < XF.length; i++) if (covered.indexOf(XF[i]) >= 0) xf++;
-  const cov = { list: covered, missing: missingName, xf };
+  const cov = {
+    list: covered, missing: missingName, xf,
+    proto: covered.indexOf(PROTO) >= 0, client: covered.indexOf(CLIENT) >= 0, envvars: covered.indexOf(ENVVARS) >= 0,
+  };
   if (Object.isFrozen(covered)) lastCoverage = cov;
   return cov;
+}
+
+// The three secure headers' names come from the header pass as these very
+// constants: one identity test each, instead of a search of the list.
+function coversName(cov, name) {
+  if (name === PROTO) return cov.proto;
+  if (name === CLIENT) return cov.client;
+  if (name === ENVVARS) return cov.envvars;
+  return cov.list.indexOf(name) >= 0;
 }
 
 function missing(k, v) {
