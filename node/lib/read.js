@@ -67,20 +67,23 @@ function mark(c) {
 // and nothing is allocated for them. A covered field outside that set (a
 // signature may cover any field) is looked up in a full fieldLines() map,
 // built then. get(name) -> [trimmed value, ...] | undefined.
-const SLOT_OF = new Map([
-  ['host', 'host'],
-  [':authority', 'authority'],
-  ['signature-input', 'sigInput'],
-  ['signature', 'sig'],
-  ['x-forwarded-proto', 'xfp'],
-  ['x-forwarded-host', 'xfh'],
-  ['x-forwarded-for', 'xff'],
-  [PROTO, 'proto'],
-  [CLIENT, 'client'],
-  [ENVVARS, 'envvars'],
-]);
+//
+// id, lower-case name, and the case mod_proxy and mod_secure_headers send
+// it in (tried first: one string comparison instead of a character loop).
+const KNOWN = [
+  [0, 'host', 'Host'],
+  [1, ':authority', ':authority'],
+  [2, 'signature-input', 'Signature-Input'],
+  [3, 'signature', 'Signature'],
+  [4, 'x-forwarded-proto', 'X-Forwarded-Proto'],
+  [5, 'x-forwarded-host', 'X-Forwarded-Host'],
+  [6, 'x-forwarded-for', 'X-Forwarded-For'],
+  [7, PROTO, '!~Passenger-Proto'],
+  [8, CLIENT, '!~Passenger-Client-Address'],
+  [9, ENVVARS, '!~Passenger-Envvars'],
+].map(([id, lower, sent]) => ({ id, lower, sent, secure: lower.charCodeAt(0) === 0x21 }));
 const BY_LENGTH = [];
-for (const n of SLOT_OF.keys()) (BY_LENGTH[n.length] || (BY_LENGTH[n.length] = [])).push(n);
+for (const k of KNOWN) (BY_LENGTH[k.lower.length] || (BY_LENGTH[k.lower.length] = [])).push(k);
 
 // name (any case) is `lower` (lower-case ASCII)
 function sameName(name, lower) {
@@ -90,6 +93,22 @@ function sameName(name, lower) {
     if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
   }
   return true;
+}
+
+function knownName(name) {
+  const candidates = BY_LENGTH[name.length];
+  if (candidates === undefined) return null;
+  for (let j = 0; j < candidates.length; j++) {
+    const k = candidates[j];
+    if (name === k.sent || sameName(name, k.lower)) return k;
+  }
+  return null;
+}
+
+function append(list, v) {
+  if (list === undefined) return [v];
+  list.push(v);
+  return list;
 }
 
 class Fields {
@@ -110,20 +129,28 @@ class Fields {
     this.all = null;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = typeof raw[i] === 'string' ? raw[i] : String(raw[i]);
-      const candidates = BY_LENGTH[name.length];
-      let known = null;
-      if (candidates !== undefined) {
-        for (let j = 0; j < candidates.length; j++) {
-          if (sameName(name, candidates[j])) { known = candidates[j]; break; }
-        }
-      }
+      const known = knownName(name);
       if (known !== null) {
-        const slot = SLOT_OF.get(known);
         const v = trimOWS(String(raw[i + 1]));
-        const list = this[slot];
-        if (list) { list.push(v); continue; }
-        this[slot] = [v];
-        if (known.charCodeAt(0) === 0x21) (this.secure || (this.secure = [])).push(known);
+        // one named field per case: each store stays monomorphic
+        switch (known.id) {
+          case 0: this.host = append(this.host, v); break;
+          case 1: this.authority = append(this.authority, v); break;
+          case 2: this.sigInput = append(this.sigInput, v); break;
+          case 3: this.sig = append(this.sig, v); break;
+          case 4: this.xfp = append(this.xfp, v); break;
+          case 5: this.xfh = append(this.xfh, v); break;
+          case 6: this.xff = append(this.xff, v); break;
+          case 7:
+            if (this.proto === undefined) (this.secure || (this.secure = [])).push(PROTO);
+            this.proto = append(this.proto, v); break;
+          case 8:
+            if (this.client === undefined) (this.secure || (this.secure = [])).push(CLIENT);
+            this.client = append(this.client, v); break;
+          default:
+            if (this.envvars === undefined) (this.secure || (this.secure = [])).push(ENVVARS);
+            this.envvars = append(this.envvars, v); break;
+        }
       } else if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) {
         this.other(name.toLowerCase(), raw[i + 1]);
       }
