@@ -255,7 +255,7 @@ function planOf(components) {
   let namesOk = true;
   for (let i = 0; i < components.length; i++) {
     const name = components[i];
-    heads[i] = '"' + name + '": ';
+    heads[i] = (i === 0 ? '"' : '\n"') + name + '": ';
     if (name.charCodeAt(0) !== 0x40 && !isFieldName(name)) namesOk = false;
   }
   const plan = { list: components, heads, namesOk };
@@ -360,9 +360,9 @@ function verifyLines(message, lines, label, keys) {
   const heads = plan.heads;
   let base = '';
   for (let i = 0; i < components.length; i++) {
-    base += heads[i] + componentValue(message, lines, components[i], plan.namesOk) + '\n';
+    base += heads[i] + componentValue(message, lines, components[i], plan.namesOk);
   }
-  base += '"@signature-params": ' + input.raw;
+  base += (components.length === 0 ? '"@signature-params": ' : '\n"@signature-params": ') + input.raw;
 
   // Node hands header values and the target over as latin1 strings (one
   // char per byte), so latin1 gives back the bytes Apache signed.
