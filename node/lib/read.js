@@ -66,7 +66,8 @@ function mark(c) {
 // of theirs), so a browser's dozen other headers cost a test or two each
 // and nothing is allocated for them. A covered field outside that set (a
 // signature may cover any field) is looked up in a full fieldLines() map,
-// built then. get(name) -> [trimmed value, ...] | undefined.
+// built then. get(name) -> trimmed value | [trimmed value, ...] (two or
+// more lines) | undefined.
 //
 // id, lower-case name, and the case mod_proxy and mod_secure_headers send
 // it in (tried first: one string comparison instead of a character loop).
@@ -105,10 +106,13 @@ function knownName(name) {
   return null;
 }
 
-function append(list, v) {
-  if (list === undefined) return [v];
-  list.push(v);
-  return list;
+// A slot holds its one line's value, or an array of them from the second
+// on (one array fewer per header for the usual single line).
+function append(cur, v) {
+  if (cur === undefined) return v;
+  if (typeof cur === 'string') return [cur, v];
+  cur.push(v);
+  return cur;
 }
 
 class Fields {
@@ -197,7 +201,7 @@ function linesOf(req) {
 }
 
 function only(list, name) {
-  if (!list) return undefined;
+  if (list === undefined || typeof list === 'string') return list;
   if (list.length !== 1) fail(CODES.HEADER_MALFORMED, `${name} appears ${list.length} times`, { header: name });
   return list[0];
 }
@@ -247,12 +251,12 @@ function rawTarget(req) {
 
 function hostHeader(lines) {
   const h = lines.host;
-  if (h) {
-    if (h.length !== 1) fail(CODES.HEADER_MALFORMED, 'more than one Host header', { header: 'host' });
-    return h[0];
+  if (h !== undefined) {
+    if (typeof h !== 'string') fail(CODES.HEADER_MALFORMED, 'more than one Host header', { header: 'host' });
+    return h;
   }
   const a = lines.authority;
-  return a ? a[0] : undefined;
+  return a === undefined || typeof a === 'string' ? a : a[0];
 }
 
 const EMPTY_ENV = Object.freeze(Object.create(null));
@@ -430,7 +434,7 @@ function check(req, c) {
   const now = c.now() / 1000;
   let signedInfo;
   try {
-    if (!secureNames && !lines.sigInput && !lines.sig) {
+    if (!secureNames && lines.sigInput === undefined && lines.sig === undefined) {
       fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache (no !~ headers, no signature)');
     }
     signedInfo = verifyApache(req, c, lines, secureNames, now);

@@ -215,6 +215,19 @@ function isFieldName(name) {
   return true;
 }
 
+// A field's lines as lines.get() gives them: an array of one or more
+// values, or (read()'s view of a request, which spares an array for the
+// usual single line) the one value itself.
+function combined(list) {
+  if (typeof list === 'string') return list;
+  return list.length === 1 ? list[0] : list.join(', ');
+}
+
+function oneLine(list) {
+  if (typeof list === 'string') return list;
+  return list !== undefined && list.length === 1 ? list[0] : undefined;
+}
+
 // namesOk: every field name of the list is known to be well-formed.
 function componentValue(message, lines, name, namesOk) {
   let value;
@@ -224,8 +237,8 @@ function componentValue(message, lines, name, namesOk) {
   } else {
     if (!namesOk && !isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
     const list = lines.get(name);
-    if (!list) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
-    value = list.length === 1 ? list[0] : list.join(', ');
+    if (list === undefined) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
+    value = combined(list);
   }
   if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) fail(CODES.SIGNATURE_MALFORMED, `line break in ${name}`);
   return value;
@@ -233,8 +246,8 @@ function componentValue(message, lines, name, namesOk) {
 
 function memberOf(lines, field, label) {
   const list = lines.get(field);
-  if (!list) return null;
-  const { dict, duplicates } = parseDictionary(list.length === 1 ? list[0] : list.join(', '));
+  if (list === undefined) return null;
+  const { dict, duplicates } = parseDictionary(combined(list));
   if (duplicates.length && duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
   const m = dict.get(label);
   return m === undefined ? null : m;
@@ -245,18 +258,18 @@ function memberOf(lines, field, label) {
 // module writes it) by sf.js's recogniser, anything else by the general
 // parser and the checks below; RFC 8941 errors first, in field order.
 function inputMember(lines, label) {
-  const list = lines.get('signature-input');
-  if (list && list.length === 1) {
-    const fast = fastSignatureInput(list[0], label, newParams);
+  const one = oneLine(lines.get('signature-input'));
+  if (one !== undefined) {
+    const fast = fastSignatureInput(one, label, newParams);
     if (fast) return fast;
   }
   return memberOf(lines, 'signature-input', label);
 }
 
 function sigMember(lines, label) {
-  const list = lines.get('signature');
-  if (list && list.length === 1) {
-    const fast = fastSignatureText(list[0], label);
+  const one = oneLine(lines.get('signature'));
+  if (one !== undefined) {
+    const fast = fastSignatureText(one, label);
     if (fast !== null) return fast; // '' too: a byte sequence of none
   }
   return memberOf(lines, 'signature', label);
@@ -319,7 +332,7 @@ function verifySignature(message, options) {
 }
 
 // The verification itself. lines: anything with get(lower-cased name) ->
-// [value, ...] | undefined (a Map from fieldLines(), or read()'s own
+// [value, ...] | value | undefined (a Map from fieldLines(), or read()'s own
 // one-pass view of a request's rawHeaders).
 function verifyLines(message, lines, label, keys) {
   const input = inputMember(lines, label);
