@@ -238,8 +238,30 @@ function normaliseAuthority(host, encrypted) {
 
 function hostnameOf(host) {
   if (!host) return host;
+  if (host === lastHost) return lastHostname;
   const i = portColon(host);
-  return i < 0 ? host : host.slice(0, i);
+  const name = i < 0 ? host : host.slice(0, i);
+  lastHost = host;
+  lastHostname = name;
+  return name;
+}
+
+// A backend sees the same Host on request after request: the last one's
+// hostname and @authority are kept (a comparison of a few characters
+// instead of a search, slices and a concatenation).
+let lastHost = null;
+let lastHostname = null;
+let lastAuthorityOf = null;
+let lastAuthorityTls = false;
+let lastAuthority = null;
+
+function authorityOf(host, encrypted) {
+  if (host === lastAuthorityOf && encrypted === lastAuthorityTls) return lastAuthority;
+  const a = normaliseAuthority(host, encrypted);
+  lastAuthorityOf = host;
+  lastAuthorityTls = encrypted;
+  lastAuthority = a;
+  return a;
 }
 
 // The target as received: Express moves req.url under mounted routers but
@@ -284,7 +306,7 @@ function verifyApache(req, c, lines, secureNames, now) {
   const q = target.indexOf('?');
   const message = {
     method: req.method,
-    authority: host === undefined ? undefined : normaliseAuthority(host, encrypted),
+    authority: host === undefined ? undefined : authorityOf(host, encrypted),
     path: q < 0 ? target : target.slice(0, q),
     query: q < 0 ? '?' : target.slice(q),
   };
