@@ -66,21 +66,25 @@ function mark(c) {
 // of theirs), so a browser's dozen other headers cost a test or two each
 // and nothing is allocated for them. A covered field outside that set (a
 // signature may cover any field) is looked up in a full fieldLines() map,
-// built then. get(name) -> [trimmed value, ...] | undefined.
-const SLOT_OF = new Map([
-  ['host', 'host'],
-  [':authority', 'authority'],
-  ['signature-input', 'sigInput'],
-  ['signature', 'sig'],
-  ['x-forwarded-proto', 'xfp'],
-  ['x-forwarded-host', 'xfh'],
-  ['x-forwarded-for', 'xff'],
-  [PROTO, 'proto'],
-  [CLIENT, 'client'],
-  [ENVVARS, 'envvars'],
-]);
+// built then. get(name) -> trimmed value | [trimmed value, ...] (two or
+// more lines) | undefined.
+//
+// id, lower-case name, and the case mod_proxy and mod_secure_headers send
+// it in (tried first: one string comparison instead of a character loop).
+const KNOWN = [
+  [0, 'host', 'Host'],
+  [1, ':authority', ':authority'],
+  [2, 'signature-input', 'Signature-Input'],
+  [3, 'signature', 'Signature'],
+  [4, 'x-forwarded-proto', 'X-Forwarded-Proto'],
+  [5, 'x-forwarded-host', 'X-Forwarded-Host'],
+  [6, 'x-forwarded-for', 'X-Forwarded-For'],
+  [7, PROTO, '!~Passenger-Proto'],
+  [8, CLIENT, '!~Passenger-Client-Address'],
+  [9, ENVVARS, '!~Passenger-Envvars'],
+].map(([id, lower, sent]) => ({ id, lower, sent, secure: lower.charCodeAt(0) === 0x21 }));
 const BY_LENGTH = [];
-for (const n of SLOT_OF.keys()) (BY_LENGTH[n.length] || (BY_LENGTH[n.length] = [])).push(n);
+for (const k of KNOWN) (BY_LENGTH[k.lower.length] || (BY_LENGTH[k.lower.length] = [])).push(k);
 
 // name (any case) is `lower` (lower-case ASCII)
 function sameName(name, lower) {
@@ -90,6 +94,25 @@ function sameName(name, lower) {
     if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
   }
   return true;
+}
+
+function knownName(name) {
+  const candidates = BY_LENGTH[name.length];
+  if (candidates === undefined) return null;
+  for (let j = 0; j < candidates.length; j++) {
+    const k = candidates[j];
+    if (name === k.sent || sameName(name, k.lower)) return k;
+  }
+  return null;
+}
+
+// A slot holds its one line's value, or an array of them from the second
+// on (one array fewer per header for the usual single line).
+function append(cur, v) {
+  if (cur === undefined) return v;
+  if (typeof cur === 'string') return [cur, v];
+  cur.push(v);
+  return cur;
 }
 
 class Fields {
@@ -110,20 +133,28 @@ class Fields {
     this.all = null;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = typeof raw[i] === 'string' ? raw[i] : String(raw[i]);
-      const candidates = BY_LENGTH[name.length];
-      let known = null;
-      if (candidates !== undefined) {
-        for (let j = 0; j < candidates.length; j++) {
-          if (sameName(name, candidates[j])) { known = candidates[j]; break; }
-        }
-      }
+      const known = knownName(name);
       if (known !== null) {
-        const slot = SLOT_OF.get(known);
         const v = trimOWS(String(raw[i + 1]));
-        const list = this[slot];
-        if (list) { list.push(v); continue; }
-        this[slot] = [v];
-        if (known.charCodeAt(0) === 0x21) (this.secure || (this.secure = [])).push(known);
+        // one named field per case: each store stays monomorphic
+        switch (known.id) {
+          case 0: this.host = append(this.host, v); break;
+          case 1: this.authority = append(this.authority, v); break;
+          case 2: this.sigInput = append(this.sigInput, v); break;
+          case 3: this.sig = append(this.sig, v); break;
+          case 4: this.xfp = append(this.xfp, v); break;
+          case 5: this.xfh = append(this.xfh, v); break;
+          case 6: this.xff = append(this.xff, v); break;
+          case 7:
+            if (this.proto === undefined) (this.secure || (this.secure = [])).push(PROTO);
+            this.proto = append(this.proto, v); break;
+          case 8:
+            if (this.client === undefined) (this.secure || (this.secure = [])).push(CLIENT);
+            this.client = append(this.client, v); break;
+          default:
+            if (this.envvars === undefined) (this.secure || (this.secure = [])).push(ENVVARS);
+            this.envvars = append(this.envvars, v); break;
+        }
       } else if (name.charCodeAt(0) === 0x21 && name.charCodeAt(1) === 0x7e) {
         this.other(name.toLowerCase(), raw[i + 1]);
       }
@@ -170,7 +201,7 @@ function linesOf(req) {
 }
 
 function only(list, name) {
-  if (!list) return undefined;
+  if (list === undefined || typeof list === 'string') return list;
   if (list.length !== 1) fail(CODES.HEADER_MALFORMED, `${name} appears ${list.length} times`, { header: name });
   return list[0];
 }
@@ -207,8 +238,30 @@ function normaliseAuthority(host, encrypted) {
 
 function hostnameOf(host) {
   if (!host) return host;
+  if (host === lastHost) return lastHostname;
   const i = portColon(host);
-  return i < 0 ? host : host.slice(0, i);
+  const name = i < 0 ? host : host.slice(0, i);
+  lastHost = host;
+  lastHostname = name;
+  return name;
+}
+
+// A backend sees the same Host on request after request: the last one's
+// hostname and @authority are kept (a comparison of a few characters
+// instead of a search, slices and a concatenation).
+let lastHost = null;
+let lastHostname = null;
+let lastAuthorityOf = null;
+let lastAuthorityTls = false;
+let lastAuthority = null;
+
+function authorityOf(host, encrypted) {
+  if (host === lastAuthorityOf && encrypted === lastAuthorityTls) return lastAuthority;
+  const a = normaliseAuthority(host, encrypted);
+  lastAuthorityOf = host;
+  lastAuthorityTls = encrypted;
+  lastAuthority = a;
+  return a;
 }
 
 // The target as received: Express moves req.url under mounted routers but
@@ -220,12 +273,12 @@ function rawTarget(req) {
 
 function hostHeader(lines) {
   const h = lines.host;
-  if (h) {
-    if (h.length !== 1) fail(CODES.HEADER_MALFORMED, 'more than one Host header', { header: 'host' });
-    return h[0];
+  if (h !== undefined) {
+    if (typeof h !== 'string') fail(CODES.HEADER_MALFORMED, 'more than one Host header', { header: 'host' });
+    return h;
   }
   const a = lines.authority;
-  return a ? a[0] : undefined;
+  return a === undefined || typeof a === 'string' ? a : a[0];
 }
 
 const EMPTY_ENV = Object.freeze(Object.create(null));
@@ -253,7 +306,7 @@ function verifyApache(req, c, lines, secureNames, now) {
   const q = target.indexOf('?');
   const message = {
     method: req.method,
-    authority: host === undefined ? undefined : normaliseAuthority(host, encrypted),
+    authority: host === undefined ? undefined : authorityOf(host, encrypted),
     path: q < 0 ? target : target.slice(0, q),
     query: q < 0 ? '?' : target.slice(q),
   };
@@ -276,7 +329,7 @@ function verifyApache(req, c, lines, secureNames, now) {
   if (cov.missing !== null) fail(CODES.COMPONENT_NOT_COVERED, `${cov.missing} is not covered`, { keyid: v.keyid, component: cov.missing });
   if (secureNames) {
     for (const name of secureNames) {
-      if (covered.indexOf(name) < 0) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
+      if (!coversName(cov, name)) fail(CODES.UNCOVERED_HEADER, `${name} is not covered by the signature`, { keyid: v.keyid, header: name });
     }
   }
   const xf = cov.xf;
@@ -302,9 +355,21 @@ function coverageOf(covered) {
   for (let i = 0; i < REQUIRED.length && missingName === null; i++) if (covered.indexOf(REQUIRED[i]) < 0) missingName = REQUIRED[i];
   let xf = 0;
   for (let i = 0; i < XF.length; i++) if (covered.indexOf(XF[i]) >= 0) xf++;
-  const cov = { list: covered, missing: missingName, xf };
+  const cov = {
+    list: covered, missing: missingName, xf,
+    proto: covered.indexOf(PROTO) >= 0, client: covered.indexOf(CLIENT) >= 0, envvars: covered.indexOf(ENVVARS) >= 0,
+  };
   if (Object.isFrozen(covered)) lastCoverage = cov;
   return cov;
+}
+
+// The three secure headers' names come from the header pass as these very
+// constants: one identity test each, instead of a search of the list.
+function coversName(cov, name) {
+  if (name === PROTO) return cov.proto;
+  if (name === CLIENT) return cov.client;
+  if (name === ENVVARS) return cov.envvars;
+  return cov.list.indexOf(name) >= 0;
 }
 
 function missing(k, v) {
@@ -345,8 +410,29 @@ function wrapStoreError(e) {
 // enumerable (no WeakMap: an own property costs the request far less, and
 // dies with it).
 const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
-const VERDICT = Symbol('secureHeaders.verdict'); // a verdict, or Map(compiled -> verdict)
 const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
+
+// The verdict (or Map(compiled -> verdict)) is a private field that this
+// class stamps on the request (a constructor that returns another object
+// gives that object the subclass's fields). Like a non-enumerable property,
+// it is not copied with the request ({ ...req }, Object.assign: a copy is
+// another request, with no verdict of its own yet); unlike one, adding it
+// costs no Object.defineProperty (a runtime call and a descriptor object on
+// every request), and no one else can read or change it.
+class Stamped {
+  constructor(o) { return o; }
+}
+class VerdictOf extends Stamped {
+  #verdict;
+  constructor(req, v) {
+    super(req);
+    this.#verdict = v;
+  }
+
+  static get(req) { return #verdict in req ? req.#verdict : undefined; }
+  static has(req) { return #verdict in req; }
+  static set(req, v) { req.#verdict = v; }
+}
 
 function softly(req, c, lines, err) {
   if (c.strict || !(err instanceof SecureHeadersError)) throw err;
@@ -370,7 +456,7 @@ function check(req, c) {
   const now = c.now() / 1000;
   let signedInfo;
   try {
-    if (!secureNames && !lines.sigInput && !lines.sig) {
+    if (!secureNames && lines.sigInput === undefined && lines.sig === undefined) {
       fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache (no !~ headers, no signature)');
     }
     signedInfo = verifyApache(req, c, lines, secureNames, now);
@@ -439,22 +525,25 @@ class Verdict {
   }
 }
 
+function ownVerdicts(req) {
+  const own = VerdictOf.get(req);
+  return own !== undefined ? own : fallbackVerdicts.get(req);
+}
+
 function verdictOf(req, c) {
-  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  const own = ownVerdicts(req);
   if (own === undefined) return undefined;
   if (own instanceof Verdict) return own.c === c ? own : undefined;
   return own.get(c);
 }
 
 function keepVerdict(req, v) {
-  const own = req[VERDICT] !== undefined ? req[VERDICT] : fallbackVerdicts.get(req);
+  const own = ownVerdicts(req);
   let next = v;
   if (own instanceof Map) { own.set(v.c, v); return; }
   if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
-  // Not enumerable: a copy of the request ({ ...req }, Object.assign) is
-  // another request, with no verdict of its own yet.
-  if (own !== undefined && req[VERDICT] !== undefined) req[VERDICT] = next;
-  else if (Object.isExtensible(req)) Object.defineProperty(req, VERDICT, { value: next, writable: true });
+  if (VerdictOf.has(req)) VerdictOf.set(req, next);
+  else if (Object.isExtensible(req)) new VerdictOf(req, next); // eslint-disable-line no-new
   else fallbackVerdicts.set(req, next);
 }
 

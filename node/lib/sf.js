@@ -423,6 +423,15 @@ function fastSignatureInput(s, label, newParams) {
 
 /** `label=:base64:`, the whole input: the bytes, or null. */
 function fastSignature(s, label) {
+  const text = fastSignatureText(s, label);
+  return text === null ? null : Buffer.from(text, 'base64');
+}
+
+/**
+ * `label=:base64:`, the whole input: the base64 text between the colons
+ * (checked as fastSignature() checks it, not decoded), or null.
+ */
+function fastSignatureText(s, label) {
   const n = s.length;
   const L = label.length;
   if (n < L + 3 || s.charCodeAt(L) !== 0x3d || s.charCodeAt(L + 1) !== 0x3a || s.charCodeAt(n - 1) !== 0x3a || s.slice(0, L) !== label || !isKey(label)) return null;
@@ -434,7 +443,7 @@ function fastSignature(s, label) {
   }
   const text = s.slice(L + 2, n - 1);
   if (pad && text.length % 4 !== 0) return null;
-  return Buffer.from(text, 'base64');
+  return text;
 }
 
-module.exports = { parseDictionary, parseList, parseItem, work, fastSignatureInput, fastSignature };
+module.exports = { parseDictionary, parseList, parseItem, work, fastSignatureInput, fastSignature, fastSignatureText };

@@ -11,7 +11,7 @@
 
 const crypto = require('node:crypto');
 const { fail, CODES } = require('./errors');
-const { parseDictionary, fastSignatureInput, fastSignature } = require('./sf');
+const { parseDictionary, fastSignatureInput, fastSignatureText } = require('./sf');
 
 const ALGS = {
   'hmac-sha256': {
@@ -25,9 +25,23 @@ const ALGS = {
       if (bytes.length < 32) throw new TypeError(`keys["${keyid}"]: an hmac-sha256 key has at least 32 bytes (got ${bytes.length})`);
       return bytes;
     },
+    // base: the signature base as a latin1 string (one char per byte):
+    // hashed as it is, without a Buffer copy of it first.
     verify(key, base, sig) {
-      const mac = crypto.createHmac('sha256', key).update(base).digest();
+      const mac = crypto.createHmac('sha256', key).update(base, 'latin1').digest();
       return sig.length === mac.length && crypto.timingSafeEqual(mac, sig);
+    },
+    // The signature as Signature carried it, base64 text not yet decoded:
+    // the MAC as base64 text (cheaper to get from node:crypto than a
+    // Buffer) compared with it in constant time, which spares decoding it
+    // and a Buffer per request. The same bytes may be written otherwise
+    // (unpadded, or spare bits set in the last character), which the
+    // decoder accepts: when the texts differ, the bytes are compared.
+    verifyText(key, base, text) {
+      const mac = crypto.createHmac('sha256', key).update(base, 'latin1').digest('base64');
+      if (sameText(mac, text)) return true;
+      const sig = Buffer.from(text, 'base64');
+      return sig.length === 32 && crypto.timingSafeEqual(Buffer.from(mac, 'base64'), sig);
     },
   },
   ed25519: {
@@ -37,7 +51,7 @@ const ALGS = {
       if (k.asymmetricKeyType !== 'ed25519') throw new TypeError(`keys["${keyid}"]: not an Ed25519 key (${k.asymmetricKeyType})`);
       return k;
     },
-    verify(key, base, sig) { return crypto.verify(null, base, key, sig); },
+    verify(key, base, sig) { return crypto.verify(null, Buffer.from(base, 'latin1'), key, sig); },
   },
   'ecdsa-p256-sha256': {
     sigLength: 64,
@@ -50,9 +64,18 @@ const ALGS = {
       return k;
     },
     // r||s, 64 bytes (RFC 9421 3.3.4), not DER.
-    verify(key, base, sig) { return crypto.verify('sha256', base, { key, dsaEncoding: 'ieee-p1363' }, sig); },
+    verify(key, base, sig) { return crypto.verify('sha256', Buffer.from(base, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, sig); },
   },
 };
+
+// a === b for two strings of one-byte characters, in time that depends
+// on their lengths only (the length of a MAC's text is no secret).
+function sameText(a, b) {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return d === 0;
+}
 
 // A backend verifies with the public key only: a private key here would
 // let whoever reads the app's files sign requests to every backend, which
@@ -192,16 +215,30 @@ function isFieldName(name) {
   return true;
 }
 
-function componentValue(message, lines, name) {
+// A field's lines as lines.get() gives them: an array of one or more
+// values, or (read()'s view of a request, which spares an array for the
+// usual single line) the one value itself.
+function combined(list) {
+  if (typeof list === 'string') return list;
+  return list.length === 1 ? list[0] : list.join(', ');
+}
+
+function oneLine(list) {
+  if (typeof list === 'string') return list;
+  return list !== undefined && list.length === 1 ? list[0] : undefined;
+}
+
+// namesOk: every field name of the list is known to be well-formed.
+function componentValue(message, lines, name, namesOk) {
   let value;
   if (name.charCodeAt(0) === 0x40) { // '@'
     value = derived(message, name);
     if (typeof value !== 'string') fail(CODES.COMPONENT_MISSING, `the message has no ${name}`, { component: name });
   } else {
-    if (!isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
+    if (!namesOk && !isFieldName(name)) fail(CODES.SIGNATURE_MALFORMED, 'bad component name');
     const list = lines.get(name);
-    if (!list) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
-    value = list.length === 1 ? list[0] : list.join(', ');
+    if (list === undefined) fail(CODES.COMPONENT_MISSING, `covered field ${name} is not in the message`, { component: name });
+    value = combined(list);
   }
   if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) fail(CODES.SIGNATURE_MALFORMED, `line break in ${name}`);
   return value;
@@ -209,8 +246,8 @@ function componentValue(message, lines, name) {
 
 function memberOf(lines, field, label) {
   const list = lines.get(field);
-  if (!list) return null;
-  const { dict, duplicates } = parseDictionary(list.length === 1 ? list[0] : list.join(', '));
+  if (list === undefined) return null;
+  const { dict, duplicates } = parseDictionary(combined(list));
   if (duplicates.length && duplicates.indexOf(label) >= 0) fail(CODES.SIGNATURE_MALFORMED, `${field} has more than one "${label}" member`);
   const m = dict.get(label);
   return m === undefined ? null : m;
@@ -221,25 +258,44 @@ function memberOf(lines, field, label) {
 // module writes it) by sf.js's recogniser, anything else by the general
 // parser and the checks below; RFC 8941 errors first, in field order.
 function inputMember(lines, label) {
-  const list = lines.get('signature-input');
-  if (list && list.length === 1) {
-    const fast = fastSignatureInput(list[0], label, newParams);
+  const one = oneLine(lines.get('signature-input'));
+  if (one !== undefined) {
+    const fast = fastSignatureInput(one, label, newParams);
     if (fast) return fast;
   }
   return memberOf(lines, 'signature-input', label);
 }
 
 function sigMember(lines, label) {
-  const list = lines.get('signature');
-  if (list && list.length === 1) {
-    const fast = fastSignature(list[0], label);
-    if (fast) return fast;
+  const one = oneLine(lines.get('signature'));
+  if (one !== undefined) {
+    const fast = fastSignatureText(one, label);
+    if (fast !== null) return fast; // '' too: a byte sequence of none
   }
   return memberOf(lines, 'signature', label);
 }
 
 // The last shared (frozen) component list found to have no repeats.
 let uniqueComponents = null;
+
+// What the signature base needs of a component list, worked out once for
+// the last shared (frozen) list, which the recogniser hands out for every
+// request signed alike: each line's '"name": ' head, and whether every
+// field name in it is well-formed (then not checked again per request).
+let lastPlan = null;
+function planOf(components) {
+  if (lastPlan !== null && lastPlan.list === components) return lastPlan;
+  const heads = new Array(components.length);
+  let namesOk = true;
+  for (let i = 0; i < components.length; i++) {
+    const name = components[i];
+    heads[i] = (i === 0 ? '"' : '\n"') + name + '": ';
+    if (name.charCodeAt(0) !== 0x40 && !isFieldName(name)) namesOk = false;
+  }
+  const plan = { list: components, heads, namesOk };
+  if (Object.isFrozen(components)) lastPlan = plan;
+  return plan;
+}
 
 // The signature's parameters by name: an object that inherits nothing (a
 // parameter named "constructor" or "tostring" is just that), with V8's fast
@@ -276,16 +332,17 @@ function verifySignature(message, options) {
 }
 
 // The verification itself. lines: anything with get(lower-cased name) ->
-// [value, ...] | undefined (a Map from fieldLines(), or read()'s own
+// [value, ...] | value | undefined (a Map from fieldLines(), or read()'s own
 // one-pass view of a request's rawHeaders).
 function verifyLines(message, lines, label, keys) {
   const input = inputMember(lines, label);
   const sig = sigMember(lines, label);
-  if (!input && !sig) fail(CODES.SIGNATURE_MISSING, `no signature labelled "${label}"`);
-  if (!input || !sig) fail(CODES.SIGNATURE_MALFORMED, `"${label}" is in only one of Signature-Input and Signature`);
+  if (!input && sig === null) fail(CODES.SIGNATURE_MISSING, `no signature labelled "${label}"`);
+  if (!input || sig === null) fail(CODES.SIGNATURE_MALFORMED, `"${label}" is in only one of Signature-Input and Signature`);
   const fast = checkedInput(input, label);
-  if (!Buffer.isBuffer(sig) && (sig.list || sig.item.type !== 'binary')) fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
-  const sigBytes = Buffer.isBuffer(sig) ? sig : sig.item.value;
+  // the recogniser's base64 text, or the general parser's member
+  const sigText = typeof sig === 'string' ? sig : null;
+  if (sigText === null && (sig.list || sig.item.type !== 'binary')) fail(CODES.SIGNATURE_MALFORMED, `Signature "${label}" is not a byte sequence`);
 
   let components;
   if (fast) {
@@ -334,12 +391,13 @@ function verifyLines(message, lines, label, keys) {
     fail(CODES.ALG_MISMATCH, `keyid "${params.keyid}" is ${entry.alg}, the signature says ${params.alg}`, { keyid: params.keyid });
   }
 
+  const plan = planOf(components);
+  const heads = plan.heads;
   let base = '';
   for (let i = 0; i < components.length; i++) {
-    const name = components[i];
-    base += '"' + name + '": ' + componentValue(message, lines, name) + '\n';
+    base += heads[i] + componentValue(message, lines, components[i], plan.namesOk);
   }
-  base += '"@signature-params": ' + input.raw;
+  base += (components.length === 0 ? '"@signature-params": ' : '\n"@signature-params": ') + input.raw;
 
   // Node hands header values and the target over as latin1 strings (one
   // char per byte), so latin1 gives back the bytes Apache signed.
@@ -347,7 +405,12 @@ function verifyLines(message, lines, label, keys) {
   const alg = ALGS[entry.alg];
   let ok = false;
   try {
-    ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, Buffer.from(base, 'latin1'), sigBytes);
+    if (sigText !== null && alg.verifyText !== undefined) {
+      ok = alg.verifyText(entry.key, base, sigText);
+    } else {
+      const sigBytes = sigText !== null ? Buffer.from(sigText, 'base64') : sig.item.value;
+      ok = sigBytes.length === alg.sigLength && alg.verify(entry.key, base, sigBytes);
+    }
   } catch (_) {
     ok = false; // OpenSSL refused the bytes: not a valid signature
   }
