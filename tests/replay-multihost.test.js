@@ -245,8 +245,9 @@ Listen ${hosts.edge.ip}:80
     const pidsBefore = Object.values(apps).flatMap((a) => a.pids());
     const stopFile = path.join(dir, `stop-load-${runtime.replace(/\W/g, '')}`);
     const load = run('client', {
-      // Until a second after the restarts (stopFile), at most 60 s and 50,000 requests.
-      load: { host: hosts.edge.ip, port: 80, path: '/load', hostHeader: NAME, count: 50000, concurrency: 8, seconds: 60, stopFile },
+      // Until a second after the restarts (stopFile), at most 60 s and 50,000
+      // requests; a request may wait for a worker that is being replaced (30 s).
+      load: { host: hosts.edge.ip, port: 80, path: '/load', hostHeader: NAME, count: 50000, concurrency: 8, seconds: 60, stopFile, timeout: 30000 },
     }, 120000);
     let loadEnded = false;
     load.finally(() => { loadEnded = true; }).catch(() => {});
