@@ -19,7 +19,14 @@ const {
 } = require('./lib/attacks');
 
 describe('client attacks: pipelining, smuggling, keep-alive', h.needFor(CLIENT_APACHE), () => {
-  const fx = h.useApache(clientAttacks());
+  const base = clientAttacks();
+  const fx = h.useApache(Object.assign(base, {
+    // httpd before 2.4.54 (2.4.37 here) logs at error when a client's body
+    // ends before its declared length while mod_proxy_http prefetches it
+    // (the truncated and smuggled bodies these tests send); later releases
+    // log it below warn.
+    allow: [...base.allow, /\[proxy_http:error\] .*AH01095: prefetch request body failed to 127\.0\.0\.1:\d+ \(127\.0\.0\.1\) from 127\.0\.0\.1 \(\)$/],
+  }));
   const tryReq = (opts) => attempt(fx.ap, fx.be, () => h.request(fx.ap.port, opts));
   const tryRaw = (bytes, opts) => attempt(fx.ap, fx.be, () => rawResponses(fx.ap.port, bytes, opts));
 
