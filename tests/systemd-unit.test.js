@@ -43,6 +43,16 @@ function idOf(flag, name) {
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
 
+// The node the unit names, as systemd would run it; where the machine has
+// none there, this one (with what it needs to load: make test-node18's
+// node finds libnode through LD_LIBRARY_PATH).
+const NODE_BIN = fs.existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
+function nodeEnv(env) {
+  const out = Object.assign({ PATH: process.env.PATH }, env);
+  if (NODE_BIN === process.execPath && process.env.LD_LIBRARY_PATH) out.LD_LIBRARY_PATH = process.env.LD_LIBRARY_PATH;
+  return out;
+}
+
 const SKIP = !h.IS_ROOT ? { skip: 'needs root (runs the app as the unit\'s user)' }
   : (spawnSync('systemd-analyze', ['--version']).status !== 0 ? { skip: 'no systemd-analyze' } : {});
 
@@ -89,7 +99,7 @@ describe('the systemd unit for the Node.js app on a unix socket', SKIP, () => {
     assert.equal(bin, '/usr/bin/node');
     const old = process.umask(parseInt(one('UMask'), 8));
     try {
-      app = spawn(process.execPath, args, { cwd: work, env, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
+      app = spawn(NODE_BIN, args, { cwd: work, env: nodeEnv(env), uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
     } finally {
       process.umask(old);
     }
@@ -137,11 +147,11 @@ describe('the systemd unit for the Node.js app on a unix socket', SKIP, () => {
     const f = await h.request(ap.port, { path: '/', headers: { '!~Passenger-Client-Address': '6.6.6.6' } });
     assert.equal(f.status, 400);
     // "nobody" is neither the app's user nor in Apache's group.
-    const r = spawnSync(process.execPath, ['-e', `
+    const r = spawnSync(NODE_BIN, ['-e', `
       const s = require('net').connect(${JSON.stringify(sock)});
       s.on('connect', () => { console.log('connected'); process.exit(0); });
       s.on('error', (e) => { console.log(e.code); process.exit(0); });`],
-    { encoding: 'utf8', uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') });
+    { encoding: 'utf8', env: nodeEnv({}), uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') });
     assert.equal(r.stdout.trim(), 'EACCES', r.stderr);
   });
 });
