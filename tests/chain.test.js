@@ -39,25 +39,7 @@ function secureNames(echo) {
   return h.secureHeaders(echo).map(([n]) => n);
 }
 
-// A plain TCP relay that records each connection's bytes as they passed
-// (one request per connection: the edge sends proxy-nokeepalive), so that
-// a test can send them again: an attacker on the wire.
-function startTap(targetPort) {
-  const seen = [];
-  const server = net.createServer((client) => {
-    const entry = { bytes: Buffer.alloc(0) };
-    seen.push(entry);
-    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
-    client.on('data', (d) => { entry.bytes = Buffer.concat([entry.bytes, d]); upstream.write(d); });
-    client.on('end', () => upstream.end());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    upstream.pipe(client);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port, seen, close: () => new Promise((r) => server.close(() => r())),
-  })));
-}
+const { startTap } = h;
 
 describe('self-proxying: one server, nothing configured', () => {
   let be; let evil; let ap; let port2;

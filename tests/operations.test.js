@@ -14,7 +14,6 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
-const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const h = require('./lib/harness');
@@ -31,25 +30,7 @@ function readOr(file) {
   try { return fs.readFileSync(file, 'utf8'); } catch (_) { return ''; }
 }
 
-// A TCP relay that records what passed (one request per connection: the
-// edge sends proxy-nokeepalive): an attacker on the wire between an edge
-// and an inner server.
-function startTap(targetPort) {
-  const seen = [];
-  const server = net.createServer((client) => {
-    const entry = { bytes: Buffer.alloc(0) };
-    seen.push(entry);
-    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
-    client.on('data', (d) => { entry.bytes = Buffer.concat([entry.bytes, d]); upstream.write(d); });
-    client.on('end', () => upstream.end());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    upstream.pipe(client);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port, seen, close: () => new Promise((r) => server.close(() => r())),
-  })));
-}
+const { startTap } = h;
 
 // server-status?auto as { key: number } for the module's keys.
 async function counters(port) {
@@ -155,6 +136,30 @@ Listen 127.0.0.1:\${OTHER}
 `;
 }
 
+// The Apache of config() and what it proxies to, filled into `t` as each
+// part starts (so that stopTiers() stops what did): an echo backend (be),
+// the port of an inner server behind a recording tap (INNER, tap) and of
+// another (OTHER).
+async function startTiers(t, { vars = {}, head = '' } = {}) {
+  t.be = await h.startBackend();
+  t.INNER = await h.freePort();
+  t.OTHER = await h.freePort();
+  t.tap = await startTap(t.INNER);
+  t.ap = await h.startApache({
+    modules: ['status', 'headers'],
+    vars: Object.assign({ BE: t.be.url, INNER: t.INNER, OTHER: t.OTHER, TAP: t.tap.port,
+      HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file }, vars),
+    body: `${head}${config()}`,
+  });
+  return t;
+}
+
+async function stopTiers(t) {
+  if (t.ap) await t.ap.stop();
+  if (t.tap) await t.tap.close();
+  if (t.be) await t.be.close();
+}
+
 describe('refusals at the default LogLevel, the request note, server-status', NEED, () => {
   let be; let ap; let tap; let INNER; let OTHER;
   const noteLog = () => path.join(ap.dir, 'note_log');
@@ -185,22 +190,13 @@ describe('refusals at the default LogLevel, the request note, server-status', NE
     return bytes;
   }
 
+  const tiers = {};
   before(async () => {
-    be = await h.startBackend();
-    INNER = await h.freePort();
-    OTHER = await h.freePort();
-    tap = await startTap(INNER);
-    ap = await h.startApache({
-      modules: ['status', 'headers'],
-      vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file },
-      body: config(),
-    });
+    ({ be, ap, tap, INNER, OTHER } = await startTiers(tiers));
   });
   after(async () => {
-    if (process.env.SHTEST_KEEP_NOTES) fs.copyFileSync(noteLog(), process.env.SHTEST_KEEP_NOTES);
-    if (ap) await ap.stop();
-    if (tap) await tap.close();
-    if (be) await be.close();
+    if (process.env.SHTEST_KEEP_NOTES && ap) fs.copyFileSync(noteLog(), process.env.SHTEST_KEEP_NOTES);
+    await stopTiers(tiers);
   });
 
   test('not proxied: no note ("-")', async () => {
@@ -594,22 +590,13 @@ describe('a captured signed request replayed after graceful, restart and stop/st
     return tap.seen[n].bytes.toString('latin1');
   }
 
+  const tiers = {};
   before(async () => {
-    be = await h.startBackend();
-    INNER = await h.freePort();
-    OTHER = await h.freePort();
-    tap = await startTap(INNER);
-    ap = await h.startApache({
-      modules: ['status', 'headers'],
-      vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file },
-      body: config(),
-    });
+    ({ be, ap, tap, INNER, OTHER } = await startTiers(tiers));
   });
   after(async () => {
     if (again) await again.stop();
-    if (ap) await ap.stop();
-    if (tap) await tap.close();
-    if (be) await be.close();
+    await stopTiers(tiers);
   });
 
   test('graceful: the replay cache is kept; the replay is refused as seen', async () => {
@@ -650,24 +637,15 @@ describe('a captured signed request replayed after graceful, restart and stop/st
 
 describe('a shared replay store that fails: 503, "refused:store", counted', NEED, () => {
   let be; let ap; let tap; let INNER; let OTHER;
+  const tiers = {};
   before(async () => {
-    be = await h.startBackend();
-    INNER = await h.freePort();
-    OTHER = await h.freePort();
     // Nothing listens there: memcached is down.
     const DEAD = await h.freePort();
-    tap = await startTap(INNER);
-    ap = await h.startApache({
-      modules: ['status', 'headers'],
-      vars: { BE: be.url, INNER, OTHER, TAP: tap.port, HMAC: KEYS.hmac.file, ED: KEYS.ed25519.file, EC: KEYS.ecdsa.file, DEAD },
-      body: `SecureHeadersReplayStore memcache:127.0.0.1:\${DEAD} timeout=300\n${config()}`,
-    });
+    ({ be, ap, tap, INNER, OTHER } = await startTiers(tiers, {
+      vars: { DEAD }, head: 'SecureHeadersReplayStore memcache:127.0.0.1:${DEAD} timeout=300\n',
+    }));
   });
-  after(async () => {
-    if (ap) await ap.stop();
-    if (tap) await tap.close();
-    if (be) await be.close();
-  });
+  after(async () => stopTiers(tiers));
 
   test('the edge\'s signed request reaches an inner server whose store is down', async () => {
     const r = await h.request(ap.port, { path: '/tap/st', headers: { Host: `127.0.0.1:${INNER}` } });

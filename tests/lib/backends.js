@@ -5,6 +5,7 @@
 // records every request it received, raw header names and all.
 
 const fs = require('node:fs');
+const net = require('node:net');
 const http = require('node:http');
 const https = require('node:https');
 const http2 = require('node:http2');
@@ -141,4 +142,25 @@ function startH2cBackend() {
   });
 }
 
-module.exports = { startBackend, startH2cBackend };
+// A plain TCP relay to 127.0.0.1:targetPort that records each connection's
+// bytes as they passed (one request per connection when the sender uses
+// proxy-nokeepalive), so that a test can send them again: an attacker on
+// the wire between two servers. Resolves { port, seen: [{ bytes }], close() }.
+function startTap(targetPort) {
+  const seen = [];
+  const server = net.createServer((client) => {
+    const entry = { bytes: Buffer.alloc(0) };
+    seen.push(entry);
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    client.on('data', (d) => { entry.bytes = Buffer.concat([entry.bytes, d]); upstream.write(d); });
+    client.on('end', () => upstream.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    upstream.pipe(client);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port, seen, close: () => new Promise((r) => server.close(() => r())),
+  })));
+}
+
+module.exports = { startBackend, startH2cBackend, startTap };

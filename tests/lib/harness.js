@@ -47,6 +47,7 @@ module.exports = {
   freePort: proc.freePort,
   startBackend: backends.startBackend,
   startH2cBackend: backends.startH2cBackend,
+  startTap: backends.startTap,
   startApache: apache.startApache,
   configtest: apache.configtest,
   tlsVhost: apache.tlsVhost,
