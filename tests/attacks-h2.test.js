@@ -13,7 +13,7 @@ const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./lib/harness');
 const {
-  FORGED_IP, pairsOf, assertModuleHeaders, attempt, h2WithTrailers, h2Env, CLIENT_APACHE,
+  FORGED_IP, pairsOf, assertModuleHeaders, attempt, h2Env, CLIENT_APACHE,
   clientAttacks,
 } = require('./lib/attacks');
 
@@ -55,7 +55,7 @@ describe('client attacks: HTTP/2', h.needFor(CLIENT_APACHE), () => {
 
   // Attack: HTTP/2 request trailers carrying "!~passenger-client-address" (small body).
   test('HTTP/2 POST with a "!~passenger-client-address" trailer (small body): backend sees true values only', async () => {
-    const out = await attempt(fx.ap, fx.be, () => h2WithTrailers(fx.ap.tlsPort, { path: '/app/h2t', body: 'hello', trailers: { '!~passenger-client-address': FORGED_IP } }));
+    const out = await attempt(fx.ap, fx.be, () => h.h2request(fx.ap.tlsPort, { method: 'POST', path: '/app/h2t', body: 'hello', trailers: { '!~passenger-client-address': FORGED_IP } }));
     assert.equal(out.res.alpnProtocol, 'h2');
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);
@@ -66,7 +66,7 @@ describe('client attacks: HTTP/2', h.needFor(CLIENT_APACHE), () => {
   // Attack: the same with a body > 16 KB, streamed to the backend.
   test('HTTP/2 POST with a "!~passenger-client-address" trailer (40 KB body, streamed): backend sees true values only', async () => {
     const body = 'q'.repeat(40000);
-    const out = await attempt(fx.ap, fx.be, () => h2WithTrailers(fx.ap.tlsPort, { path: '/app/h2tbig', body, trailers: { '!~passenger-client-address': FORGED_IP } }));
+    const out = await attempt(fx.ap, fx.be, () => h.h2request(fx.ap.tlsPort, { method: 'POST', path: '/app/h2tbig', body, trailers: { '!~passenger-client-address': FORGED_IP } }));
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);
     assert.equal(Buffer.from(out.seen[0].body, 'base64').toString(), body);

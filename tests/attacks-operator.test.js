@@ -16,7 +16,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const h = require('./lib/harness');
 const {
-  FORGED_IP, pairsOf, assertModuleHeaders, attempt, rawResponses, assertRefused, h2WithTrailers,
+  FORGED_IP, pairsOf, assertModuleHeaders, attempt, rawResponses, assertRefused,
   startH2cBackend, h2Env,
 } = require('./lib/attacks');
 
@@ -299,7 +299,7 @@ describe('operator config and internal redirects', h.needFor({ tls: true, h2: tr
 
   // Attack: HTTP/2 request trailers with MergeTrailers on (TLS vhost, which also has the early rules).
   test('MergeTrailers on: HTTP/2 "!~passenger-client-address" trailer -> true values once, no 6.6.6.6', async () => {
-    const out = await attempt(fx.ap, fx.be, () => h2WithTrailers(fx.ap.tlsPort, { path: '/app/h2mt', body: 'hello', trailers: { '!~passenger-client-address': FORGED_IP } }));
+    const out = await attempt(fx.ap, fx.be, () => h.h2request(fx.ap.tlsPort, { method: 'POST', path: '/app/h2mt', body: 'hello', trailers: { '!~passenger-client-address': FORGED_IP } }));
     assert.equal(out.res.alpnProtocol, 'h2');
     assert.equal(out.res.status, 200);
     assert.equal(out.seen.length, 1);

@@ -102,33 +102,6 @@ function assertRefused(out, { status = 400, by = 'module', name, forged = [] }) 
   for (const f of forged) assert.ok(!out.log.includes(f), `forged value ${JSON.stringify(f)} must not be logged`);
 }
 
-/** One HTTP/2 request with optional trailers (the harness's h2request has none). */
-function h2WithTrailers(port, { path: p, method = 'POST', headers = {}, body, trailers }) {
-  return new Promise((resolve, reject) => {
-    const session = h.h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
-    const timer = setTimeout(() => { session.destroy(); reject(new Error('h2 timeout')); }, 10000 * h.SLOWDOWN);
-    session.on('error', (e) => { clearTimeout(timer); reject(e); });
-    const stream = session.request(Object.assign({ ':method': method, ':path': p }, headers), { waitForTrailers: true });
-    stream.on('wantTrailers', () => stream.sendTrailers(trailers));
-    let status = null;
-    const chunks = [];
-    stream.on('response', (hd) => { status = hd[':status']; });
-    stream.on('data', (d) => chunks.push(d));
-    stream.on('error', (e) => { clearTimeout(timer); session.destroy(); reject(e); });
-    stream.on('end', () => {
-      clearTimeout(timer);
-      let sni;
-      try { sni = session.sni(); } catch (e) { session.destroy(); reject(e); return; }
-      session.close();
-      const text = Buffer.concat(chunks).toString('utf8');
-      let json = null;
-      try { json = JSON.parse(text); } catch (_) { json = null; }
-      resolve({ status, body: text, json, alpnProtocol: session.alpnProtocol, sni });
-    });
-    stream.end(body);
-  });
-}
-
 /** A sequential HTTP/1.1 client: write, wait for the n-th response, see whether the server closed. */
 function session(port) {
   const sock = net.connect({ host: '127.0.0.1', port });
@@ -263,7 +236,6 @@ module.exports = {
   attempt,
   rawResponses,
   assertRefused,
-  h2WithTrailers,
   session,
   startBigBackend,
   startH2cBackend,

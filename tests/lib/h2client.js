@@ -110,7 +110,8 @@ function tlsEnv(sni) {
   return sni ? [['HTTPS', 'on'], ['SSL_TLS_SNI', sni]] : [['HTTPS', 'on']];
 }
 
-function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, host = '127.0.0.1', timeout = 10000 * SLOWDOWN } = {}) {
+// trailers: header fields sent after the body (the stream waits for them).
+function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, trailers, host = '127.0.0.1', timeout = 10000 * SLOWDOWN } = {}) {
   return new Promise((resolve, reject) => {
     const session = h2connect(`https://${urlHost(host)}:${port}`, { rejectUnauthorized: false });
     let settled = false;
@@ -121,8 +122,11 @@ function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, ho
     const reqHeaders = Object.assign({ ':method': method, ':path': p }, headers);
     let stream;
     try {
-      stream = session.request(reqHeaders, { endStream: body === undefined });
+      stream = trailers
+        ? session.request(reqHeaders, { endStream: false, waitForTrailers: true })
+        : session.request(reqHeaders, { endStream: body === undefined });
     } catch (e) { clearTimeout(timer); fail(e); return; }
+    if (trailers) stream.on('wantTrailers', () => stream.sendTrailers(trailers));
     stream.on('error', (e) => { clearTimeout(timer); fail(e); });
     let respHeaders = null;
     const chunks = [];
@@ -142,6 +146,7 @@ function h2request(port, { path: p = '/', headers = {}, method = 'GET', body, ho
       resolve({ status: h[':status'], headers: h, body: text, json, alpnProtocol: session.alpnProtocol, sni });
     });
     if (body !== undefined) stream.end(Buffer.isBuffer(body) ? body : Buffer.from(String(body), 'utf8'));
+    else if (trailers) stream.end();
   });
 }
 
