@@ -5,6 +5,7 @@
 //   { mode: 'trust' }                         app.set('trust proxy', 'loopback')
 //   { mode: 'package', keys: { id: { alg, file | hex } } }
 //                                             passenger-secure-headers' middleware
+//   replay: false                             ... without a replay cache
 // and "port" (0 or none: any free one). Prints {"port": N} once listening
 // on 127.0.0.1.
 const fs = require('node:fs');
@@ -24,6 +25,7 @@ if (cfg.mode === 'trust') {
     for (const [id, k] of Object.entries(cfg.keys)) {
       opts.keys[id] = { alg: k.alg, key: k.hex ? Buffer.from(k.hex, 'hex') : fs.readFileSync(k.file) };
     }
+    if (cfg.replay === false) opts.replayCache = false;
   }
   app.use(secureHeaders.express(opts));
 }

@@ -11,6 +11,10 @@
 //   node bench/express-e2e.js
 //   E2E_ROUNDS=3 E2E_DURATION=5 E2E_CONNECTIONS=16 E2E_SETUPS=T,U,H,D,E
 //
+// Two more setups split the signed setups' difference (E2E_SETUPS=T,U,S,N,H):
+// S, Apache signs and the app reads unsigned (what the two headers cost to
+// carry and parse); N, hmac-sha256 without the replay cache.
+//
 // Bounded: ROUNDS x setups x DURATION seconds of load, plus start-up.
 // Needs wrk; installs tests/express-app's locked Express (tests/lib/npm.js).
 const fs = require('node:fs');
@@ -79,6 +83,10 @@ async function main() {
   const defs = {
     T: { label: 'Express trust proxy, Apache without the module', app: { mode: 'trust' }, module: false },
     U: { label: 'package, unsigned', app: { mode: 'package' }, sign: '' },
+    S: { label: 'package, unsigned; Apache signs (hmac-sha256), the app does not verify', app: { mode: 'package' },
+      sign: `SecureHeadersSignKey e2e hmac-sha256 ${files.hmac}` },
+    N: { label: 'package, hmac-sha256, no replay cache', app: { mode: 'package', replay: false, keys: { e2e: { alg: 'hmac-sha256', file: files.hmac } } },
+      sign: `SecureHeadersSignKey e2e hmac-sha256 ${files.hmac}` },
     H: { label: 'package, hmac-sha256', app: { mode: 'package', keys: { e2e: { alg: 'hmac-sha256', file: files.hmac } } },
       sign: `SecureHeadersSignKey e2e hmac-sha256 ${files.hmac}` },
     D: { label: 'package, hmac-sha256 derived (hkdf-sha256)', derived: true, sign: `SecureHeadersSignKey e2e hkdf-sha256 ${files.master}` },

@@ -3,12 +3,22 @@
 // Express 4/5 middleware, a Fastify plugin and Koa middleware. Each one
 // runs read() before any route, answers 403 when it throws (503 when the
 // replay store failed: the server's fault, retryable), and otherwise
-// makes the framework's own request properties tell the truth by defining
-// own properties on the request object, which shadow the framework's
-// prototype getters (those read Host, X-Forwarded-* and the socket).
+// makes the framework's own request properties tell the truth.
+//
+// How: the framework's getters (req.ip, req.protocol, ...: they read Host,
+// X-Forwarded-* and the socket) are wrapped, once per prototype that
+// defines them, by getters that answer from the facts the middleware left
+// in the request's private slot (read.js, Slots) and call the framework's
+// own getter when there are none (a request our middleware did not see).
+// Defining own properties on each request instead cost more than the rest
+// of the package (seven Object.defineProperty calls per request, which
+// also leave the request object in dictionary mode: docs/performance.md).
+// The wrapped getters live on the prototype the framework itself uses for
+// every request, so they hold in mounted sub-apps and encapsulated plugin
+// contexts, which give the request another prototype further down.
 
 const { SecureHeadersError, CODES } = require('./errors');
-const { cachedCheck, compiled } = require('./read');
+const { cachedCheck, compiled, Slots } = require('./read');
 
 const FORBIDDEN = 'Forbidden\n';
 const UNAVAILABLE = 'Service Unavailable\n';
@@ -21,20 +31,147 @@ function refusal(err) {
   return err.code === CODES.STORE_FAILED ? [503, UNAVAILABLE] : [403, FORBIDDEN];
 }
 
-function define(target, props) {
-  for (const name of Object.keys(props)) {
-    Object.defineProperty(target, name, { value: props[name], enumerable: true, configurable: true, writable: false });
+// Where name's getter is: the nearest object in obj's prototype chain that
+// has it as an own property; null when none has.
+function ownerOf(obj, name) {
+  for (let o = Object.getPrototypeOf(obj); o !== null; o = Object.getPrototypeOf(o)) {
+    if (Object.prototype.hasOwnProperty.call(o, name)) return o;
+  }
+  return null;
+}
+
+const wrapped = new WeakMap(); // prototype -> Set of names wrapped there
+
+// Wraps, for each name in readers (name -> facts => value), the getter
+// that obj (a request of the framework) finds in its prototype chain.
+// rawOf(request) is the IncomingMessage that carries the facts. A name that
+// no prototype has (Express's req.secureHeaders, Fastify's request.ips) is
+// defined beside the first name's getter. Done once per prototype; later
+// requests cost one WeakMap lookup in the middleware.
+function wrapGetters(obj, readers, rawOf) {
+  const names = Object.keys(readers);
+  const home = ownerOf(obj, names[0]) || Object.getPrototypeOf(obj);
+  for (const name of names) {
+    const owner = ownerOf(obj, name) || home;
+    let done = wrapped.get(owner);
+    if (!done) { done = new Set(); wrapped.set(owner, done); }
+    if (done.has(name)) continue;
+    done.add(name);
+    const orig = Object.getOwnPropertyDescriptor(owner, name);
+    const read = readers[name];
+    const own = orig === undefined ? () => undefined
+      : orig.get !== undefined ? orig.get
+        : orig.set !== undefined ? () => undefined
+          : () => orig.value;
+    Object.defineProperty(owner, name, {
+      configurable: true,
+      enumerable: orig ? orig.enumerable : false,
+      get() {
+        const raw = rawOf(this);
+        const f = raw !== null && typeof raw === 'object' ? Slots.facts(raw) : undefined;
+        return f !== undefined ? read(f) : own.call(this);
+      },
+      // What assigning did before: the framework's setter, an own property
+      // for a data property, and a TypeError (strict code) for a getter alone.
+      set: orig && orig.set ? orig.set
+        : orig && orig.get ? undefined
+          : function set(value) {
+            Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+          },
+    });
   }
 }
 
-function facts(info) {
+function ipsOf(f) { return f.clientAddress === undefined ? [] : [f.clientAddress]; }
+
+// Express 5's req.host is Host with its port and req.hostname derives from
+// it; Express 4's (deprecated) req.host is the hostname. Express 4 still
+// has req.param(), which 5 removed.
+function expressReaders(express4) {
   return {
-    ip: info.clientAddress,
-    ips: info.clientAddress === undefined ? [] : [info.clientAddress],
-    protocol: info.protocol,
-    secure: info.protocol === 'https',
-    hostname: info.hostname,
+    ip: (f) => f.clientAddress,
+    ips: ipsOf,
+    protocol: (f) => f.protocol,
+    secure: (f) => f.protocol === 'https',
+    hostname: (f) => f.hostname,
+    host: express4 ? (f) => f.hostname : (f) => f.host,
+    secureHeaders: (f) => f,
   };
+}
+const EXPRESS4 = expressReaders(true);
+const EXPRESS5 = expressReaders(false);
+
+// Fastify has no request.secure; its host and hostname are '' when absent.
+const FASTIFY = {
+  ip: (f) => f.clientAddress,
+  ips: ipsOf,
+  protocol: (f) => f.protocol,
+  hostname: (f) => f.hostname || '',
+  host: (f) => f.host || '',
+};
+
+const KOA = {
+  ip: (f) => f.clientAddress,
+  ips: ipsOf,
+  protocol: (f) => f.protocol,
+  secure: (f) => f.protocol === 'https',
+  hostname: (f) => f.hostname || '',
+  host: (f) => f.host || '',
+};
+
+const self = (r) => r;
+const fastifyRaw = (r) => r.raw;
+const koaRaw = (r) => r.req;
+
+// A layer over a prototype, for getters that cannot be wrapped where they
+// are (Fastify defines its own non-configurable): a request that passed
+// gets it as its prototype, made once per prototype, and its getters
+// answer from the facts. Wrapping in place is preferred where possible:
+// Express gives a request another prototype in each mounted sub-app, which
+// would drop a layer.
+function layerOver(proto, readers, rawOf) {
+  const layer = Object.create(proto);
+  for (const name of Object.keys(readers)) {
+    const read = readers[name];
+    Object.defineProperty(layer, name, {
+      configurable: true,
+      get() {
+        const f = Slots.facts(rawOf(this));
+        return f !== undefined ? read(f) : Reflect.get(proto, name, this);
+      },
+    });
+  }
+  return layer;
+}
+
+function wrappable(obj, readers) {
+  for (const name of Object.keys(readers)) {
+    const owner = ownerOf(obj, name);
+    if (owner !== null && !Object.getOwnPropertyDescriptor(owner, name).configurable) return false;
+  }
+  return true;
+}
+
+// prototype -> true (its getters are wrapped) | its layer; a layer -> true.
+// After the first request of each prototype: one WeakMap lookup.
+const plans = new WeakMap();
+
+// Makes obj's framework getters answer from the facts in rawOf(obj)'s slot.
+function present(obj, readers, rawOf) {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto === null) return;
+  let plan = plans.get(proto);
+  if (plan === undefined) {
+    if (wrappable(obj, readers)) {
+      wrapGetters(obj, readers, rawOf);
+      plan = true;
+    } else {
+      plan = layerOver(proto, readers, rawOf);
+      plans.set(plan, true);
+    }
+    plans.set(proto, plan);
+  }
+  if (plan !== true) Object.setPrototypeOf(obj, plan);
 }
 
 function report(c, err, req) {
@@ -75,12 +212,8 @@ function express(options) {
         res.setHeader('Content-Length', Buffer.byteLength(body));
         return res.end(body);
       }
-      const f = facts(info);
-      // Express 5's req.host is Host with its port and req.hostname derives
-      // from it; Express 4's (deprecated) req.host is the hostname. Express
-      // 4 still has req.param(), which 5 removed.
-      const express4 = typeof req.param === 'function';
-      define(req, Object.assign(f, { host: express4 ? info.hostname : info.host, secureHeaders: info }));
+      Slots.setFacts(req, info);
+      present(req, typeof req.param === 'function' ? EXPRESS4 : EXPRESS5, self);
       const app = req.app;
       if (app && typeof app.get === 'function' && typeof app.set === 'function' && app.get('trust proxy') === false) {
         app.set('trust proxy', trustNoProxy);
@@ -112,9 +245,8 @@ function fastify(instance, options, done) {
         reply.code(status).type('text/plain; charset=utf-8').send(body);
         return undefined;
       }
-      const f = facts(info);
-      delete f.secure; // Fastify has no request.secure
-      define(request, Object.assign(f, { host: info.host || '', hostname: info.hostname || '' }));
+      Slots.setFacts(request.raw, info);
+      present(request, FASTIFY, fastifyRaw);
       request.secureHeaders = info;
       return next();
     });
@@ -144,7 +276,8 @@ function koa(options) {
           ctx.body = body;
           return resolve();
         }
-        define(ctx.request, Object.assign(facts(info), { host: info.host || '', hostname: info.hostname || '' }));
+        Slots.setFacts(ctx.req, info);
+        present(ctx.request, KOA, koaRaw);
         ctx.state.secureHeaders = info;
         return resolve(next());
       });

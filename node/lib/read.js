@@ -4,6 +4,8 @@
 // for about a request, verified when keys are given.
 
 const net = require('node:net');
+const http = require('node:http');
+const http2 = require('node:http2');
 const { SecureHeadersError, fail, CODES } = require('./errors');
 const { verifyLines, fieldLines, trimOWS } = require('./signature');
 const { envFacts } = require('./envvars');
@@ -406,32 +408,98 @@ function wrapStoreError(e) {
   return new SecureHeadersError(CODES.STORE_FAILED, `replay cache failed: ${e && e.message}`, { cause: e });
 }
 
-// Per request, kept on the request object itself under symbols, not
-// enumerable (no WeakMap: an own property costs the request far less, and
-// dies with it).
-const ACCEPTED = Symbol('secureHeaders.acceptedNonces'); // "keyid\nnonce" this request got accepted, or a Set of them
-const fallbackVerdicts = new WeakMap(); // requests that take no properties (frozen)
-
-// The verdict (or Map(compiled -> verdict)) is a private field that this
-// class stamps on the request (a constructor that returns another object
-// gives that object the subclass's fields). Like a non-enumerable property,
-// it is not copied with the request ({ ...req }, Object.assign: a copy is
-// another request, with no verdict of its own yet); unlike one, adding it
-// costs no Object.defineProperty (a runtime call and a descriptor object on
-// every request), and no one else can read or change it.
+// Per request, three slots:
+//   verdict   the verdict, or Map(compiled options -> verdict);
+//   accepted  "keyid\nnonce" that this request got accepted, or a Set of
+//             them (the same request read again is not a replay of itself);
+//   facts     what a framework middleware made the framework's own
+//             properties say (frameworks.js reads it from its getters).
+//
+// On a request that still has the prototype node gave it (node:http's,
+// the HTTP/2 compatibility API's, or a plain object's) they are private
+// fields that the Slots class stamps on the request itself (a constructor
+// that returns another object gives that object the subclass's fields).
+// Like non-enumerable properties they are not copied with the request
+// ({ ...req }, Object.assign: a copy is another request, with no verdict of
+// its own yet); unlike them, adding them costs no Object.defineProperty,
+// and no one else can read or change them. All three are added together,
+// so every stamped request has the same shape.
+//
+// A request whose prototype a framework has replaced (Express does, on
+// every request, before any middleware runs) takes new properties, fields
+// or not, at several times the cost (V8 finds no shared transition from
+// its map: 2 µs a field, measured in docs/performance.md); its slots are
+// one entry in a WeakMap instead, as are those of a frozen request.
 class Stamped {
   constructor(o) { return o; }
 }
-class VerdictOf extends Stamped {
+const PLAIN_PROTOS = new Set([http.IncomingMessage, http2.Http2ServerRequest, Object]
+  .filter((C) => typeof C === 'function').map((C) => C.prototype));
+const side = new WeakMap(); // request -> { verdict, accepted, facts }
+
+// Whether req's slots are (or would be) in the WeakMap. Requests that are
+// not never touch it: a WeakMap lookup costs more than the fields do.
+function onSide(req) {
+  return !PLAIN_PROTOS.has(Object.getPrototypeOf(req)) || !Object.isExtensible(req);
+}
+
+function newSide(req) {
+  const s = { verdict: undefined, accepted: undefined, facts: undefined };
+  side.set(req, s);
+  return s;
+}
+
+class Slots extends Stamped {
   #verdict;
-  constructor(req, v) {
+  #accepted;
+  #facts;
+  constructor(req) {
     super(req);
-    this.#verdict = v;
+    this.#verdict = undefined;
+    this.#accepted = undefined;
+    this.#facts = undefined;
   }
 
-  static get(req) { return #verdict in req ? req.#verdict : undefined; }
-  static has(req) { return #verdict in req; }
-  static set(req, v) { req.#verdict = v; }
+  static stamp(req) {
+    if (#verdict in req) return;
+    if (!onSide(req)) new Slots(req); // eslint-disable-line no-new
+    else if (!side.has(req)) newSide(req);
+  }
+
+  static verdict(req) {
+    if (#verdict in req) return req.#verdict;
+    const s = onSide(req) ? side.get(req) : undefined;
+    return s === undefined ? undefined : s.verdict;
+  }
+
+  static setVerdict(req, v) {
+    if (#verdict in req) req.#verdict = v;
+    else (side.get(req) || newSide(req)).verdict = v;
+  }
+
+  static accepted(req) {
+    if (#accepted in req) return req.#accepted;
+    const s = onSide(req) ? side.get(req) : undefined;
+    return s === undefined ? undefined : s.accepted;
+  }
+
+  static setAccepted(req, v) {
+    if (#accepted in req) req.#accepted = v;
+    else (side.get(req) || newSide(req)).accepted = v;
+  }
+
+  // Read by the framework getters on every access, for requests of other
+  // middleware too.
+  static facts(req) {
+    if (#facts in req) return req.#facts;
+    const s = onSide(req) ? side.get(req) : undefined;
+    return s === undefined ? undefined : s.facts;
+  }
+
+  static setFacts(req, f) {
+    if (#facts in req) req.#facts = f;
+    else (side.get(req) || newSide(req)).facts = f;
+  }
 }
 
 function softly(req, c, lines, err) {
@@ -474,7 +542,7 @@ function remembered(req, c, lines, signedInfo, now) {
   // The same request object checked again (other options, the app calling
   // read() after the middleware) is not a replay of itself.
   const nonceKey = `${keyid}\n${p.nonce}`;
-  const mine = req[ACCEPTED];
+  const mine = Slots.accepted(req);
   if (mine !== undefined && (mine === nonceKey || (typeof mine !== 'string' && mine.has(nonceKey)))) return trustedFacts(req, lines, signedInfo, c);
   // A store that remembers only since it started (the in-memory cache,
   // after a restart) cannot know what was accepted before.
@@ -488,14 +556,10 @@ function remembered(req, c, lines, signedInfo, now) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
     }
     // usually one nonce per request: the string itself; a Set past one
-    const now2 = req[ACCEPTED];
-    if (now2 === undefined) {
-      if (Object.isExtensible(req)) Object.defineProperty(req, ACCEPTED, { value: nonceKey, writable: true });
-    } else if (typeof now2 === 'string') {
-      req[ACCEPTED] = new Set([now2, nonceKey]);
-    } else {
-      now2.add(nonceKey);
-    }
+    const now2 = Slots.accepted(req);
+    if (now2 === undefined) Slots.setAccepted(req, nonceKey);
+    else if (typeof now2 === 'string') Slots.setAccepted(req, new Set([now2, nonceKey]));
+    else now2.add(nonceKey);
     return trustedFacts(req, lines, signedInfo, c);
   };
   let r;
@@ -525,26 +589,19 @@ class Verdict {
   }
 }
 
-function ownVerdicts(req) {
-  const own = VerdictOf.get(req);
-  return own !== undefined ? own : fallbackVerdicts.get(req);
-}
-
 function verdictOf(req, c) {
-  const own = ownVerdicts(req);
+  const own = Slots.verdict(req);
   if (own === undefined) return undefined;
   if (own instanceof Verdict) return own.c === c ? own : undefined;
   return own.get(c);
 }
 
 function keepVerdict(req, v) {
-  const own = ownVerdicts(req);
+  const own = Slots.verdict(req);
   let next = v;
   if (own instanceof Map) { own.set(v.c, v); return; }
   if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
-  if (VerdictOf.has(req)) VerdictOf.set(req, next);
-  else if (Object.isExtensible(req)) new VerdictOf(req, next); // eslint-disable-line no-new
-  else fallbackVerdicts.set(req, next);
+  Slots.setVerdict(req, next);
 }
 
 // read() without the middleware compiles its options on the first request:
@@ -572,6 +629,7 @@ function cachedCheck(req, options) {
   }
   let v = verdictOf(req, c);
   if (v) return v;
+  Slots.stamp(req);
   v = new Verdict(c);
   try {
     const r = check(req, c);
@@ -612,6 +670,6 @@ function readAsync(req, options) {
 }
 
 module.exports = {
-  read, readAsync, cachedCheck, compiled, normaliseAuthority, hostnameOf,
+  read, readAsync, cachedCheck, compiled, normaliseAuthority, hostnameOf, Slots,
   LABEL, TAG,
 };

@@ -52,44 +52,61 @@ function createMemoryReplayCache(options = {}) {
 function makeMemoryCache({ maxEntries = 100000, perProcess = false, startedAt }) {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createMemoryReplayCache: maxEntries: a positive integer');
   if (typeof perProcess !== 'boolean') throw new TypeError('createMemoryReplayCache: perProcess: a boolean (true: one cache per process, even in a cluster; see docs/replay.md)');
-  const seen = new Map(); // key -> retainUntil
-  const heap = []; // binary min-heap of [retainUntil, key]
+  // Entries are grouped by their retain-until (Apache signs with whole
+  // seconds, so a busy second's requests share one): what is forgotten at
+  // a time goes together, and the ordering is kept over distinct
+  // retain-untils only, a heap a few dozen long, not one entry per request.
+  const seen = new Set(); // "keyid\nnonce"
+  const groups = new Map(); // retainUntil -> [key, ...]
+  const times = []; // binary min-heap of the retainUntils in groups
   let floor = -Infinity;
+  let lastTime = NaN; // the group the last entry went to
+  let lastGroup = null;
 
-  const less = (a, b) => a[0] < b[0];
-  function push(e) {
-    heap.push(e);
-    let i = heap.length - 1;
+  function pushTime(t) {
+    times.push(t);
+    let i = times.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(heap[i], heap[p])) break;
-      const t = heap[i];
-      heap[i] = heap[p];
-      heap[p] = t;
+      if (times[p] <= t) break;
+      times[i] = times[p];
       i = p;
     }
+    times[i] = t;
   }
-  function pop() {
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length) {
-      heap[0] = last;
+  function popTime() {
+    const top = times[0];
+    const last = times.pop();
+    if (times.length) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && less(heap[l], heap[m])) m = l;
-        if (r < heap.length && less(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        const t = heap[i];
-        heap[i] = heap[m];
-        heap[m] = t;
+        if (l >= times.length) break;
+        const m = l + 1 < times.length && times[l + 1] < times[l] ? l + 1 : l;
+        if (times[m] >= last) break;
+        times[i] = times[m];
         i = m;
       }
+      times[i] = last;
     }
-    seen.delete(top[1]);
+    groups.delete(top);
+    if (top === lastTime) { lastTime = NaN; lastGroup = null; }
     return top;
+  }
+  // Forgets every entry whose retain-until is before now.
+  function expire(now) {
+    while (times.length && times[0] < now) {
+      for (const k of groups.get(times[0])) seen.delete(k);
+      popTime();
+    }
+  }
+  // Forgets the entry that would be forgotten first; returns its retain-until.
+  function evictOne() {
+    const t = times[0];
+    const g = groups.get(t);
+    seen.delete(g.pop());
+    if (!g.length) popTime();
+    return t;
   }
 
   const cache = {
@@ -98,15 +115,24 @@ function makeMemoryCache({ maxEntries = 100000, perProcess = false, startedAt })
      * retainUntil and now are Unix seconds.
      */
     remember(keyid, nonce, retainUntil, now = Date.now() / 1000) {
-      while (heap.length && heap[0][0] < now) pop();
+      if (times.length && times[0] < now) expire(now);
       const key = `${keyid}\n${nonce}`;
       if (seen.has(key)) return false;
       if (retainUntil <= floor) {
         fail(CODES.REPLAY_CACHE_FULL, `replay cache full: refusing signatures that expire by ${floor} (raise maxEntries)`);
       }
-      while (seen.size >= maxEntries) floor = Math.max(floor, pop()[0]);
-      seen.set(key, retainUntil);
-      push([retainUntil, key]);
+      while (seen.size >= maxEntries) floor = Math.max(floor, evictOne());
+      seen.add(key);
+      if (retainUntil !== lastTime) {
+        lastGroup = groups.get(retainUntil);
+        if (lastGroup === undefined) {
+          lastGroup = [];
+          groups.set(retainUntil, lastGroup);
+          pushTime(retainUntil);
+        }
+        lastTime = retainUntil;
+      }
+      lastGroup.push(key);
       return true;
     },
     get size() { return seen.size; },

@@ -12,6 +12,7 @@
 const crypto = require('node:crypto');
 const { fail, CODES } = require('./errors');
 const { parseDictionary, fastSignatureInput, fastSignatureText } = require('./sf');
+const { HmacKey } = require('./hmac');
 
 const ALGS = {
   'hmac-sha256': {
@@ -23,12 +24,12 @@ const ALGS = {
       else if (key instanceof crypto.KeyObject && key.type === 'secret') bytes = key.export();
       else throw new TypeError(`keys["${keyid}"]: an hmac-sha256 key is a Buffer or string`);
       if (bytes.length < 32) throw new TypeError(`keys["${keyid}"]: an hmac-sha256 key has at least 32 bytes (got ${bytes.length})`);
-      return bytes;
+      return new HmacKey(bytes);
     },
-    // base: the signature base as a latin1 string (one char per byte):
-    // hashed as it is, without a Buffer copy of it first.
+    // base: the signature base as a latin1 string (one char per byte),
+    // hashed as it is (hmac.js).
     verify(key, base, sig) {
-      const mac = crypto.createHmac('sha256', key).update(base, 'latin1').digest();
+      const mac = key.mac(base);
       return sig.length === mac.length && crypto.timingSafeEqual(mac, sig);
     },
     // The signature as Signature carried it, base64 text not yet decoded:
@@ -38,7 +39,7 @@ const ALGS = {
     // (unpadded, or spare bits set in the last character), which the
     // decoder accepts: when the texts differ, the bytes are compared.
     verifyText(key, base, text) {
-      const mac = crypto.createHmac('sha256', key).update(base, 'latin1').digest('base64');
+      const mac = key.mac(base, 'base64');
       if (sameText(mac, text)) return true;
       const sig = Buffer.from(text, 'base64');
       return sig.length === 32 && crypto.timingSafeEqual(Buffer.from(mac, 'base64'), sig);

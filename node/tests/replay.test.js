@@ -53,3 +53,64 @@ test('under load with a small bound, no accepted nonce is ever accepted again', 
   }
   assert.ok(accepted.length > 1000, `${accepted.length} accepted`);
 });
+
+// The cache keeps its entries in groups by retain-until; this is the rule
+// written the plain way (a list searched on every call). Both must give the
+// same answer to every call, with the same size and floor after it.
+function modelCache(maxEntries) {
+  let entries = []; // { key, until, seq }
+  let floor = -Infinity;
+  let seq = 0;
+  return {
+    remember(keyid, nonce, until, now) {
+      entries = entries.filter((e) => e.until >= now);
+      const key = `${keyid}\n${nonce}`;
+      if (entries.some((e) => e.key === key)) return false;
+      if (until <= floor) throw new SecureHeadersError('REPLAY_CACHE_FULL', 'full');
+      while (entries.length >= maxEntries) {
+        // the soonest to be forgotten; of those, the last remembered
+        let m = 0;
+        for (let i = 1; i < entries.length; i++) {
+          if (entries[i].until < entries[m].until || (entries[i].until === entries[m].until && entries[i].seq > entries[m].seq)) m = i;
+        }
+        floor = Math.max(floor, entries[m].until);
+        entries.splice(m, 1);
+      }
+      entries.push({ key, until, seq: seq++ });
+      return true;
+    },
+    get size() { return entries.length; },
+    get floor() { return floor; },
+  };
+}
+
+test('the same answers as the rule written plainly, over random calls (shared and fractional retain-untils, replays, expiry)', () => {
+  let x = 12345;
+  const rnd = (n) => { x = (x * 1103515245 + 12345) & 0x7fffffff; return x % n; };
+  for (const maxEntries of [1, 2, 7, 50]) {
+    const c = createMemoryReplayCache({ maxEntries });
+    const m = modelCache(maxEntries);
+    const used = [];
+    let now = 1000;
+    for (let i = 0; i < 4000; i++) {
+      if (rnd(4) === 0) now += rnd(3) + (rnd(5) === 0 ? 0.5 : 0);
+      let keyid; let nonce; let until;
+      if (used.length && rnd(3) === 0) {
+        [keyid, nonce, until] = used[rnd(used.length)]; // a replay, as sent
+      } else {
+        keyid = `k${rnd(2)}`;
+        nonce = `n${i}`;
+        until = now + rnd(6) + (rnd(7) === 0 ? 0.25 : 0); // many share one
+        used.push([keyid, nonce, until]);
+      }
+      const answer = (cache) => {
+        try { return cache.remember(keyid, nonce, until, now); } catch (e) { return e.code; }
+      };
+      const got = answer(c);
+      const want = answer(m);
+      assert.equal(got, want, `call ${i} (max ${maxEntries}): ${keyid} ${nonce} until ${until} at ${now}`);
+      assert.equal(c.size, m.size, `size after call ${i}`);
+      assert.equal(c.floor, m.floor, `floor after call ${i}`);
+    }
+  }
+});
