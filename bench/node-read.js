@@ -19,10 +19,13 @@
 // Each round times each contender on fresh request objects (read() keeps a
 // verdict per request), the contenders taking turns in blocks of 100
 // requests, each charged the process's CPU time (not wall time: other load
-// on the machine does not count); the table gives the median of 5 rounds and the ratio of the
-// medians. Bounded: about 20 s.
+// on the machine does not count); the table gives the median of the rounds
+// (5, or BENCH_ROUNDS), the ratio of the medians, and the median of each
+// round's own ratio ("paired": the two contenders of one round ran under the
+// same neighbours). Bounded: about 4 s a round per row.
 //
 //   node bench/node-read.js
+//   BENCH_ROUNDS=11 BENCH_ROWS=hmac node bench/node-read.js
 //   BENCH_BASELINE=/path/to/an/older/node node bench/node-read.js   # adds a "before" column
 //
 // proxy-addr is a bench-only dependency (bench/node-read/package-lock.json),
@@ -53,7 +56,7 @@ const pkg = require('../node');
 const baseline = process.env.BENCH_BASELINE ? require(path.resolve(process.env.BENCH_BASELINE)) : null;
 const { sign, testKeys } = require('../node/tests/signer');
 
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc'); // a collection before each round, not inside one
 
@@ -227,7 +230,7 @@ async function main() {
   const only = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : null;
   for (const row of rows()) {
     if (only && !only.test(row.name)) continue;
-    const deadline = Date.now() + 20000; // bounded, whatever the machine
+    const deadline = Date.now() + 4000 * (ROUNDS + 1); // bounded, whatever the machine
     const t = { read: [], before: [], floor: [] };
     for (let round = -1; round < ROUNDS && Date.now() < deadline; round++) {
       // Fresh objects for each contender that keeps per-request state.
@@ -241,18 +244,19 @@ async function main() {
       if (round < 0) continue; // warm-up
       for (const k of Object.keys(got)) t[k].push(got[k]);
     }
-    results.push({ row, read: median(t.read), before: t.before.length ? median(t.before) : null, floor: median(t.floor), rounds: t.read.length });
+    const paired = median(t.read.map((r, i) => r / t.floor[i]));
+    results.push({ row, read: median(t.read), before: t.before.length ? median(t.before) : null, floor: median(t.floor), paired, rounds: t.read.length });
   }
   const f = (x) => x.toFixed(2);
   console.log(`node ${process.version}, ${results[0].rounds} rounds, medians, µs per request${baseline ? `; before: ${process.env.BENCH_BASELINE}` : ''}\n`);
-  console.log(`| per request | ${baseline ? 'before | ' : ''}read() | yardstick | yardstick µs | ${baseline ? 'before ratio | ' : ''}ratio | target |`);
-  console.log(`|---|${baseline ? '---:|' : ''}---:|---|---:|${baseline ? '---:|' : ''}---:|---:|`);
+  console.log(`| per request | ${baseline ? 'before | ' : ''}read() | yardstick | yardstick µs | ${baseline ? 'before ratio | ' : ''}ratio | paired | target |`);
+  console.log(`|---|${baseline ? '---:|' : ''}---:|---|---:|${baseline ? '---:|' : ''}---:|---:|---:|`);
   for (const r of results) {
     const cells = [r.row.name];
     if (baseline) cells.push(r.before === null ? '' : f(r.before));
     cells.push(f(r.read), r.row.yard, f(r.floor));
     if (baseline) cells.push(r.before === null ? '' : `${f(r.before / r.floor)}x`);
-    cells.push(`${f(r.read / r.floor)}x`, r.row.target ? `≤ ${r.row.target}x` : '');
+    cells.push(`${f(r.read / r.floor)}x`, `${f(r.paired)}x`, r.row.target ? `≤ ${r.row.target}x` : '');
     console.log(`| ${cells.join(' | ')} |`);
   }
 }

@@ -51,7 +51,7 @@ class HmacKey {
       this.inner.fill(0);
       this.inner = grown;
     }
-    const n = this.inner.latin1Write(text, BLOCK);
+    const n = this.inner.write(text, BLOCK, 'latin1');
     oneShot('sha256', this.inner.subarray(0, BLOCK + n), 'buffer').copy(this.outer, BLOCK);
     return oneShot('sha256', this.outer, encoding === undefined ? 'buffer' : encoding);
   }
