@@ -91,7 +91,8 @@ const VALGRIND_ARGS = (process.env.BENCH_VALGRIND_ARGS || '').split(/\s+/).filte
 const REP_MOVSB = process.env.BENCH_REP_MOVSB === '1';
 const NO_REP_TUNABLES = 'glibc.cpu.x86_rep_movsb_threshold=4294967295:glibc.cpu.x86_rep_stosb_threshold=4294967295';
 
-// Issue 12: the module adds no more than the mod_headers lines it replaces
+// The targets (docs/performance.md): the module adds no more than the
+// mod_headers lines it replaces
 // (aim: 0.8 of them); its own hooks stay within 1% of the request.
 const TARGET_RATIO = 1.0;
 const AIM_RATIO = 0.8;

@@ -23,14 +23,15 @@ const ALGS = {
   derived: { alg: 'hmac-sha256', keyid: 'bench-derived', conf: 'hkdf-sha256' },
 };
 
-// Issue 9 point 6: hmac-sha256 signing adds at most 1.0 µs per request
-// natively and 20,000 instructions under callgrind over the unsigned
-// module; hmac throughput at least 0.97 of unsigned. The issue's figures
-// were taken over a 420-byte signature base.
+// The targets (docs/performance.md, docs/derived-keys.md): hmac-sha256
+// signing adds at most 1.0 µs per request natively and 20,000 instructions
+// under callgrind over the unsigned module; hmac throughput, plain or with
+// a derived key, at least 0.97 of unsigned. The instruction target was set
+// for a 420-byte signature base ("the reference base" below).
 const TARGET_HMAC_NS = 1000;
 const TARGET_HMAC_IR = 20000;
 const TARGET_HMAC_WRK = 0.97;
-const ISSUE_BASE = 420;
+const REFERENCE_BASE = 420;
 
 // Per request, none of these may run: key parsing (PEM_*, d2i_*,
 // EVP_PKEY_new*, OSSL_DECODER*) and algorithm fetches or context set-up
@@ -361,7 +362,7 @@ function signedResults(cg) {
   return out;
 }
 
-/** The hash's cost and what an issue-sized base would cost, for an hmac
+/** The hash's cost and what the reference base (420 bytes) would cost, for an hmac
  *  result. */
 function hashFigures(s) {
   const len = s.signature.baseLength;
@@ -372,8 +373,8 @@ function hashFigures(s) {
   const fixed = s.overModule - pr.sha256Blocks;
   return {
     len, blocks: hmacBlocks(len), perByte, perBlock,
-    at420: fixed + perByte * ISSUE_BASE,
-    at420Blocks: fixed + perBlock * hmacBlocks(ISSUE_BASE),
+    at420: fixed + perByte * REFERENCE_BASE,
+    at420Blocks: fixed + perBlock * hmacBlocks(REFERENCE_BASE),
   };
 }
 
@@ -411,8 +412,8 @@ function reportSection(ctx) {
       const nb = hmacBlocks(native.baseLength);
       p(`HMAC over it: ${nb} SHA-256 blocks, ${fmt(b['hmac-pads'].ns / nb, 1)} ns a block natively` +
         `${native.callgrind ? `, ${fmt(native.callgrind['hmac-pads'].ir / nb)} instructions a block under callgrind` : ''}; ` +
-        `at the issue's ${ISSUE_BASE} bytes (${hmacBlocks(ISSUE_BASE)} blocks) that is ${fmt(b['hmac-pads'].ns / nb * hmacBlocks(ISSUE_BASE))} ns` +
-        `${native.callgrind ? ` and ${fmt(native.callgrind['hmac-pads'].ir / nb * hmacBlocks(ISSUE_BASE))} instructions` : ''}.`);
+        `at the reference base's ${REFERENCE_BASE} bytes (${hmacBlocks(REFERENCE_BASE)} blocks) that is ${fmt(b['hmac-pads'].ns / nb * hmacBlocks(REFERENCE_BASE))} ns` +
+        `${native.callgrind ? ` and ${fmt(native.callgrind['hmac-pads'].ir / nb * hmacBlocks(REFERENCE_BASE))} instructions` : ''}.`);
     }
     if (Object.keys(native.speed).length) {
       p();
@@ -455,7 +456,7 @@ function reportSection(ctx) {
       p(`hmac-sha256, ${r.env}, ${r.modeDesc}: the base is ${h.len} bytes, ${h.blocks} SHA-256 blocks (the inner hash's, the pads being precomputed, and one outer), ` +
         `${fmt(h.perBlock)} instructions a block (valgrind hides SHA-NI, so libcrypto runs its AVX2 code: the count overstates the hash), ` +
         `${fmt(h.perByte, 1)} per base byte. The rest, ${fmt(s.overModule - s.profile.sha256Blocks)}, does not grow with the base but for its copy. ` +
-        `At the issue's ${ISSUE_BASE}-byte base: ${fmt(h.at420)} by the byte (${fmt(h.at420Blocks)} by the block, ${hmacBlocks(ISSUE_BASE)} blocks).`);
+        `At the reference ${REFERENCE_BASE}-byte base: ${fmt(h.at420)} by the byte (${fmt(h.at420Blocks)} by the block, ${hmacBlocks(REFERENCE_BASE)} blocks).`);
       p();
     }
     p('The request\'s signature base, as rebuilt by the bench (small environment, first signed setup):');
@@ -564,7 +565,7 @@ function summaryRows(ctx) {
     if (s.alg === 'hmac') {
       const h = hashFigures(s);
       p(`| hmac-sha256, ${r.env}, ${r.modeDesc}: instructions added over the unsigned module (${s.signature.baseLength}-byte base) | ${fmt(s.overModule)} | <= ${fmt(TARGET_HMAC_IR)} | ${ok(s.overModule <= TARGET_HMAC_IR)} |`);
-      if (h) p(`| the same at the issue's ${ISSUE_BASE}-byte base (from ${fmt(h.perByte, 1)} Ir / base byte) | ${fmt(h.at420)} | <= ${fmt(TARGET_HMAC_IR)} | ${ok(h.at420 <= TARGET_HMAC_IR)} |`);
+      if (h) p(`| the same at the reference ${REFERENCE_BASE}-byte base (from ${fmt(h.perByte, 1)} Ir / base byte) | ${fmt(h.at420)} | <= ${fmt(TARGET_HMAC_IR)} | ${ok(h.at420 <= TARGET_HMAC_IR)} |`);
     }
     else {
       p(`| ${SHORT[s.alg]}, ${r.env}, ${r.modeDesc}: instructions added over the unsigned module | ${fmt(s.overModule)} | - | |`);
@@ -575,7 +576,7 @@ function summaryRows(ctx) {
   if (wrk) {
     for (const x of wrk.ratios) {
       p(`| throughput ${SHORT[x.alg]} / unsigned (ratio of medians; paired ${fmt(x.paired, 3)}x) | ${fmt(x.ratio, 3)}x | ` +
-        `${x.alg === 'hmac' ? `>= ${TARGET_HMAC_WRK}x` : '-'} | ${x.alg === 'hmac' ? ok(x.ratio >= TARGET_HMAC_WRK) : ''} |`);
+        `${x.alg === 'hmac' || x.alg === 'derived' ? `>= ${TARGET_HMAC_WRK}x` : '-'} | ${x.alg === 'hmac' || x.alg === 'derived' ? ok(x.ratio >= TARGET_HMAC_WRK) : ''} |`);
     }
   }
   return L;
