@@ -507,10 +507,19 @@ function softly(req, c, lines, err) {
   return socketFacts(req, lines, err);
 }
 
+// The last request's per-request objects, kept alive: V8 forgets an object
+// shape when no object of it is left, and throws away the code optimised
+// for it ("weak objects" in --trace-deopt). The header view, the signature's
+// parameters and the verdict live only during a request, so after a full
+// collection between two requests the functions that use them would be
+// optimised again from scratch; one of each kept here keeps their shapes.
+const shapes = { lines: null, signed: null, verdict: null };
+
 // Returns the facts, or a Promise of them when an asynchronous replay store
 // answers; throws (or rejects with) SecureHeadersError.
 function check(req, c) {
   const lines = linesOf(req);
+  shapes.lines = lines;
   const secureNames = lines.secure;
 
   if (!c.keys) {
@@ -528,6 +537,7 @@ function check(req, c) {
       fail(CODES.NO_SECURE_HEADERS, 'the request did not come through Apache (no !~ headers, no signature)');
     }
     signedInfo = verifyApache(req, c, lines, secureNames, now);
+    shapes.signed = signedInfo;
   } catch (err) {
     return softly(req, c, lines, err);
   }
@@ -631,6 +641,7 @@ function cachedCheck(req, options) {
   if (v) return v;
   Slots.stamp(req);
   v = new Verdict(c);
+  shapes.verdict = v;
   try {
     const r = check(req, c);
     if (r && typeof r.then === 'function') {
