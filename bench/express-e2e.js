@@ -9,7 +9,7 @@
 // node backend, and of Apache's processes, before and after each round).
 //
 //   node bench/express-e2e.js
-//   E2E_ROUNDS=3 E2E_DURATION=5 E2E_CONNECTIONS=16 E2E_SETUPS=T,U,H,D,E
+//   E2E_ROUNDS=3 E2E_DURATION=5 E2E_CONNECTIONS=16 E2E_SETUPS=T,U,H,D,E E2E_PIN=1
 //
 // Two more setups split the signed setups' difference (E2E_SETUPS=T,U,S,N,H):
 // S, Apache signs and the app reads unsigned (what the two headers cost to
@@ -30,6 +30,12 @@ const ROUNDS = Number(process.env.E2E_ROUNDS || 3);
 const DURATION = Number(process.env.E2E_DURATION || 5);
 const CONNS = Number(process.env.E2E_CONNECTIONS || 16);
 const ONLY = (process.env.E2E_SETUPS || 'T,U,H,D,E').split(',');
+// E2E_PIN=1: node on the second core, alone; Apache and wrk on the first.
+// Node then is the bottleneck of every setup (it needs 120-330 µs a
+// request, Apache and wrk together about 70), and none of the three
+// competes with another for a core, which otherwise moves whole rounds by
+// 10-20% on this 2-core machine.
+const PIN = process.env.E2E_PIN === '1';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 const log = (s) => process.stderr.write(`${s}\n`);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const k = s.length >> 1; return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
@@ -46,9 +52,15 @@ function ticks(pids) {
   return t;
 }
 
+function pin(cpu, pid) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset: ${r.stderr || r.error}`);
+}
+
 function startApp(cfg) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'express-e2e-app.js'), JSON.stringify(cfg)],
+    const argv = [path.join(__dirname, 'express-e2e-app.js'), JSON.stringify(cfg)];
+    const child = spawn(PIN ? 'taskset' : process.execPath, PIN ? ['-c', '1', process.execPath, ...argv] : argv,
       { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.once('data', (d) => resolve({ child, port: JSON.parse(String(d)).port }));
     child.once('exit', (code) => reject(new Error(`express-e2e-app exited ${code}`)));
@@ -56,7 +68,8 @@ function startApp(cfg) {
 }
 
 function wrk(port) {
-  const r = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${DURATION}s`, `http://127.0.0.1:${port}/e2e?x=1`],
+  const args = ['-t1', `-c${CONNS}`, `-d${DURATION}s`, `http://127.0.0.1:${port}/e2e?x=1`];
+  const r = spawnSync(PIN ? 'taskset' : 'wrk', PIN ? ['-c', '0', 'wrk', ...args] : args,
     { encoding: 'utf8', timeout: (DURATION + 30) * 1000 });
   const m = /Requests\/sec:\s*([\d.]+)/.exec(r.stdout || '');
   const total = /(\d+) requests in/.exec(r.stdout || '');
@@ -112,6 +125,7 @@ async function main() {
         loadSecureHeaders: d.module !== false,
         body: `${d.sign || ''}\nProxyPass / http://127.0.0.1:${app.port}/\nLogLevel error\nCustomLog /dev/null shtest`,
       });
+      if (PIN) for (const pid of [ap.pid, ...h.childPids(ap.pid)]) pin(0, pid);
       const s = { key, label: d.label, app, ap, rounds: [] };
       setups.push(s);
       // Each must answer 200 with the client's address before it is timed.
@@ -142,7 +156,7 @@ async function main() {
   const base = T ? median(T.rounds.map((r) => r.rps)) : null;
   const la = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const out = [];
-  out.push(`Express behind Apache, ${ROUNDS} rounds of wrk -t1 -c${CONNS} -d${DURATION}s each, medians; load average at the end ${la}`);
+  out.push(`Express behind Apache, ${ROUNDS} rounds of wrk -t1 -c${CONNS} -d${DURATION}s each, medians${PIN ? '; node pinned to core 1, Apache and wrk to core 0' : ''}; load average at the end ${la}`);
   out.push('');
   out.push('| setup | req/s | vs trust proxy | paired ratio | node CPU µs/req | Apache CPU µs/req | non-2xx |');
   out.push('|---|---:|---:|---:|---:|---:|---:|');
