@@ -17,7 +17,7 @@
 // message and the inner digest are then written after. Elsewhere, and if
 // the self-test below (RFC 4231's test case 2, and a key longer than a
 // block) finds crypto.hash() disagreeing with createHmac(), createHmac()
-// is used. docs/performance.md has the figures.
+// is used. bench/README.md has the figures.
 
 const crypto = require('node:crypto');
 

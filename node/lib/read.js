@@ -408,7 +408,7 @@ function wrapStoreError(e) {
   return new SecureHeadersError(CODES.STORE_FAILED, `replay cache failed: ${e && e.message}`, { cause: e });
 }
 
-// Per request, three slots:
+// Per request, one slot object with three members:
 //   verdict   the verdict, or Map(compiled options -> verdict);
 //   accepted  "keyid\nnonce" that this request got accepted, or a Set of
 //             them (the same request read again is not a replay of itself);
@@ -416,90 +416,61 @@ function wrapStoreError(e) {
 //             properties say (frameworks.js reads it from its getters).
 //
 // On a request that still has the prototype node gave it (node:http's,
-// the HTTP/2 compatibility API's, or a plain object's) they are private
-// fields that the Slots class stamps on the request itself (a constructor
-// that returns another object gives that object the subclass's fields).
-// Like non-enumerable properties they are not copied with the request
-// ({ ...req }, Object.assign: a copy is another request, with no verdict of
-// its own yet); unlike them, adding them costs no Object.defineProperty,
-// and no one else can read or change them. All three are added together,
-// so every stamped request has the same shape.
+// the HTTP/2 compatibility API's, or a plain object's) the slot is a
+// private field that the Slots class stamps on the request itself (a
+// constructor that returns another object gives that object the
+// subclass's fields). Like a non-enumerable property it is not copied with
+// the request ({ ...req }, Object.assign: a copy is another request, with
+// no verdict of its own yet); unlike one, adding it costs no
+// Object.defineProperty, and no one else can read or change it.
 //
 // A request whose prototype a framework has replaced (Express does, on
-// every request, before any middleware runs) takes new properties, fields
-// or not, at several times the cost (V8 finds no shared transition from
-// its map: 2 µs a field, measured in docs/performance.md); its slots are
-// one entry in a WeakMap instead, as are those of a frozen request.
+// every request, before any middleware runs) takes a new property, field
+// or not, at many times the cost (about 2 µs against a few ns on node's
+// own request objects: bench/node-slots.js); its slot is an entry in a
+// WeakMap instead, as is that of a frozen request.
 class Stamped {
   constructor(o) { return o; }
 }
 const PLAIN_PROTOS = new Set([http.IncomingMessage, http2.Http2ServerRequest, Object]
   .filter((C) => typeof C === 'function').map((C) => C.prototype));
-const side = new WeakMap(); // request -> { verdict, accepted, facts }
+const side = new WeakMap(); // request -> slot
 
-// Whether req's slots are (or would be) in the WeakMap. Requests that are
-// not never touch it: a WeakMap lookup costs more than the fields do.
+// Whether req's slot is (or would be) in the WeakMap. Requests whose slot
+// is not never touch it: a WeakMap lookup costs more than the field.
 function onSide(req) {
   return !PLAIN_PROTOS.has(Object.getPrototypeOf(req)) || !Object.isExtensible(req);
 }
 
-function newSide(req) {
-  const s = { verdict: undefined, accepted: undefined, facts: undefined };
-  side.set(req, s);
-  return s;
-}
-
 class Slots extends Stamped {
-  #verdict;
-  #accepted;
-  #facts;
-  constructor(req) {
+  #slot;
+  constructor(req, slot) {
     super(req);
-    this.#verdict = undefined;
-    this.#accepted = undefined;
-    this.#facts = undefined;
+    this.#slot = slot;
   }
 
+  /** req's slot, or undefined. Read by the framework getters on every access. */
+  static of(req) {
+    if (#slot in req) return req.#slot;
+    return onSide(req) ? side.get(req) : undefined;
+  }
+
+  /** req's slot, made if it has none. */
   static stamp(req) {
-    if (#verdict in req) return;
-    if (!onSide(req)) new Slots(req); // eslint-disable-line no-new
-    else if (!side.has(req)) newSide(req);
+    let slot = Slots.of(req);
+    if (slot !== undefined) return slot;
+    slot = { verdict: undefined, accepted: undefined, facts: undefined };
+    if (onSide(req)) side.set(req, slot);
+    else new Slots(req, slot); // eslint-disable-line no-new
+    return slot;
   }
 
-  static verdict(req) {
-    if (#verdict in req) return req.#verdict;
-    const s = onSide(req) ? side.get(req) : undefined;
-    return s === undefined ? undefined : s.verdict;
-  }
-
-  static setVerdict(req, v) {
-    if (#verdict in req) req.#verdict = v;
-    else (side.get(req) || newSide(req)).verdict = v;
-  }
-
-  static accepted(req) {
-    if (#accepted in req) return req.#accepted;
-    const s = onSide(req) ? side.get(req) : undefined;
-    return s === undefined ? undefined : s.accepted;
-  }
-
-  static setAccepted(req, v) {
-    if (#accepted in req) req.#accepted = v;
-    else (side.get(req) || newSide(req)).accepted = v;
-  }
-
-  // Read by the framework getters on every access, for requests of other
-  // middleware too.
   static facts(req) {
-    if (#facts in req) return req.#facts;
-    const s = onSide(req) ? side.get(req) : undefined;
-    return s === undefined ? undefined : s.facts;
+    const slot = Slots.of(req);
+    return slot === undefined ? undefined : slot.facts;
   }
 
-  static setFacts(req, f) {
-    if (#facts in req) req.#facts = f;
-    else (side.get(req) || newSide(req)).facts = f;
-  }
+  static setFacts(req, f) { Slots.stamp(req).facts = f; }
 }
 
 function softly(req, c, lines, err) {
@@ -552,7 +523,8 @@ function remembered(req, c, lines, signedInfo, now) {
   // The same request object checked again (other options, the app calling
   // read() after the middleware) is not a replay of itself.
   const nonceKey = `${keyid}\n${p.nonce}`;
-  const mine = Slots.accepted(req);
+  const slot = Slots.stamp(req);
+  const mine = slot.accepted;
   if (mine !== undefined && (mine === nonceKey || (typeof mine !== 'string' && mine.has(nonceKey)))) return trustedFacts(req, lines, signedInfo, c);
   // A store that remembers only since it started (the in-memory cache,
   // after a restart) cannot know what was accepted before.
@@ -566,9 +538,9 @@ function remembered(req, c, lines, signedInfo, now) {
       fail(CODES.REPLAYED, `nonce ${p.nonce} of keyid "${keyid}" was seen before`, { keyid });
     }
     // usually one nonce per request: the string itself; a Set past one
-    const now2 = Slots.accepted(req);
-    if (now2 === undefined) Slots.setAccepted(req, nonceKey);
-    else if (typeof now2 === 'string') Slots.setAccepted(req, new Set([now2, nonceKey]));
+    const now2 = slot.accepted;
+    if (now2 === undefined) slot.accepted = nonceKey;
+    else if (typeof now2 === 'string') slot.accepted = new Set([now2, nonceKey]);
     else now2.add(nonceKey);
     return trustedFacts(req, lines, signedInfo, c);
   };
@@ -600,18 +572,18 @@ class Verdict {
 }
 
 function verdictOf(req, c) {
-  const own = Slots.verdict(req);
+  const slot = Slots.of(req);
+  const own = slot === undefined ? undefined : slot.verdict;
   if (own === undefined) return undefined;
   if (own instanceof Verdict) return own.c === c ? own : undefined;
   return own.get(c);
 }
 
 function keepVerdict(req, v) {
-  const own = Slots.verdict(req);
-  let next = v;
+  const slot = Slots.stamp(req);
+  const own = slot.verdict;
   if (own instanceof Map) { own.set(v.c, v); return; }
-  if (own !== undefined && own.c !== v.c) next = new Map([[own.c, own], [v.c, v]]);
-  Slots.setVerdict(req, next);
+  slot.verdict = own !== undefined && own.c !== v.c ? new Map([[own.c, own], [v.c, v]]) : v;
 }
 
 // read() without the middleware compiles its options on the first request:
@@ -639,7 +611,6 @@ function cachedCheck(req, options) {
   }
   let v = verdictOf(req, c);
   if (v) return v;
-  Slots.stamp(req);
   v = new Verdict(c);
   shapes.verdict = v;
   try {

@@ -72,7 +72,7 @@ const ALGS = {
 // The signature base and the signature's bytes, for crypto.verify(), in
 // buffers kept for the purpose: crypto.verify() reads them before it
 // returns, and a fresh Buffer of each per request cost about 3 µs of
-// allocation and collection (docs/performance.md).
+// allocation and collection (bench/README.md).
 let baseScratch = Buffer.allocUnsafe(2048);
 const sigScratch = Buffer.allocUnsafe(128);
 function latin1View(text) {
