@@ -99,6 +99,16 @@ describe('error-log check (no apache)', () => {
     assert.deepEqual(h.unexpectedErrorLines(crash('41.517696')), [crash('41.517696')]);
   });
 
+  test('mpm_event\'s "error closing socket" (EBADF) within a second of "caught SIGTERM" passes; earlier, or another error, fails', () => {
+    const stop = `${ts} [mpm_event:notice] ${pid} AH00491: caught SIGTERM, shutting down`;
+    const close = (t, errno = '(9)Bad file descriptor') => `[Mon Dec 07 05:33:${t} 2026] [mpm_event:error] ${pid} ${errno}: AH00468: error closing socket`;
+    assert.deepEqual(h.unexpectedErrorLines(`${stop}\n${close('41.856605')}`), []);
+    assert.deepEqual(h.unexpectedErrorLines(`${stop}\n${close('43.000000')}`), [close('43.000000')]);
+    assert.deepEqual(h.unexpectedErrorLines(close('41.856605')), [close('41.856605')]);
+    const other = close('41.856605', '(104)Connection reset by peer');
+    assert.deepEqual(h.unexpectedErrorLines(`${stop}\n${other}`), [other]);
+  });
+
   test('the allow-list lets through exactly the lines its regexes match', () => {
     const allow = [/\[ssl:warn\] .*AH01909: /, /\[secure_headers:warn\] .*refused request with client-supplied header "!~Passenger-Proto"$/g];
     const left = h.unexpectedErrorLines(SAMPLE, allow);
