@@ -161,6 +161,25 @@ describe('signed', () => {
     assert.throws(() => read(again, opts()), isCode('REPLAYED'), 'another request with the same signature, another options object');
   });
 
+  test('the same request is not its own replay when its prototype changes between two reads (as in Express and its sub-apps)', () => {
+    const http = require('node:http');
+    const o = opts();
+    // node's own request object, then one as Express leaves it, then back
+    const { req } = apacheReq(k);
+    Object.setPrototypeOf(req, http.IncomingMessage.prototype);
+    const first = read(req, o);
+    const appRequest = Object.create(http.IncomingMessage.prototype);
+    Object.setPrototypeOf(req, appRequest);
+    assert.equal(read(req, o), first, 'the verdict kept under node\'s prototype is found under another');
+    // and the other way: first read with a replaced prototype
+    const { req: req2 } = apacheReq(k);
+    Object.setPrototypeOf(req2, appRequest);
+    const second = read(req2, o);
+    Object.setPrototypeOf(req2, http.IncomingMessage.prototype);
+    assert.equal(read(req2, o), second, 'the verdict kept beside the request is found after the prototype is node\'s again');
+    assert.equal(read(req2, opts()).signed, true, 'other options, the same request: its accepted nonce is found too');
+  });
+
   test('tag, nonce and every parameter are required', () => {
     refuses('TAG_MISMATCH', { sign: { tag: 'other' } });
     const p = (params) => ({ sign: { params } });
