@@ -84,7 +84,7 @@ const KNOWN = [
   [7, PROTO, '!~Passenger-Proto'],
   [8, CLIENT, '!~Passenger-Client-Address'],
   [9, ENVVARS, '!~Passenger-Envvars'],
-].map(([id, lower, sent]) => ({ id, lower, sent, secure: lower.charCodeAt(0) === 0x21 }));
+].map(([id, lower, sent]) => ({ id, lower, sent }));
 const BY_LENGTH = [];
 for (const k of KNOWN) (BY_LENGTH[k.lower.length] || (BY_LENGTH[k.lower.length] = [])).push(k);
 
