@@ -421,15 +421,9 @@ function fastSignatureInput(s, label, newParams) {
   return { components, params, raw: s.slice(L + 1) };
 }
 
-/** `label=:base64:`, the whole input: the bytes, or null. */
-function fastSignature(s, label) {
-  const text = fastSignatureText(s, label);
-  return text === null ? null : Buffer.from(text, 'base64');
-}
-
 /**
  * `label=:base64:`, the whole input: the base64 text between the colons
- * (checked as fastSignature() checks it, not decoded), or null.
+ * (its characters and padding checked, not decoded), or null.
  */
 function fastSignatureText(s, label) {
   const n = s.length;
@@ -446,4 +440,4 @@ function fastSignatureText(s, label) {
   return text;
 }
 
-module.exports = { parseDictionary, parseList, parseItem, work, fastSignatureInput, fastSignature, fastSignatureText };
+module.exports = { parseDictionary, parseList, parseItem, work, fastSignatureInput, fastSignatureText };

@@ -198,7 +198,7 @@ function generalInput(s, label) {
 }
 
 test(`the Signature-Input and Signature recognisers agree with the general parser on ${CASES / 2} mutated values`, { timeout: 300000 }, () => {
-  const { fastSignatureInput, fastSignature } = require('../lib/sf');
+  const { fastSignatureInput, fastSignatureText } = require('../lib/sf');
   const rnd = prng(SEED + 1);
   const label = 'secure-headers';
   const inputSeeds = [VALID.signatureInput, 'secure-headers=();created=1', `secure-headers=("a" "@b");x=1;y="z";created=${NOW};expires=${NOW + 9}`,
@@ -215,7 +215,8 @@ test(`the Signature-Input and Signature recognisers agree with the general parse
       assert.deepEqual({ components: fast.components, params: { ...fast.params }, raw: fast.raw }, general, JSON.stringify(s));
     }
     const sig = i % 50 === 0 ? VALID.signature : mutate(rnd, VALID.signature);
-    const bytes = fastSignature(sig, label);
+    const text = fastSignatureText(sig, label);
+    const bytes = text === null ? null : Buffer.from(text, 'base64');
     if (bytes) {
       let general = null;
       try {
