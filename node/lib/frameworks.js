@@ -67,8 +67,7 @@ function wrapGetters(obj, readers, rawOf) {
       configurable: true,
       enumerable: orig ? orig.enumerable : false,
       get() {
-        const raw = rawOf(this);
-        const f = raw !== null && typeof raw === 'object' ? Slots.facts(raw) : undefined;
+        const f = Slots.facts(rawOf(this));
         return f !== undefined ? read(f) : own.call(this);
       },
       // What assigning did before: the framework's setter, an own property

@@ -465,7 +465,10 @@ class Slots extends Stamped {
     return slot;
   }
 
+  // What the framework getters ask about whatever they are called on (the
+  // prototype itself, say): anything but an object has no facts.
   static facts(req) {
+    if (req === null || typeof req !== 'object') return undefined;
     const slot = Slots.of(req);
     return slot === undefined ? undefined : slot.facts;
   }
