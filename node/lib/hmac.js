@@ -24,6 +24,22 @@ const crypto = require('node:crypto');
 const BLOCK = 64; // SHA-256's block size, in bytes
 const oneShot = typeof crypto.hash === 'function' ? crypto.hash : null;
 
+/**
+ * A buffer of at least `need` bytes: `buf` itself when it is large enough,
+ * else one twice as large (or more) that starts with buf's first `keep`
+ * bytes; the old one is zeroed (it may hold key pads or request data).
+ * For the buffers kept to write per-request text into.
+ */
+function roomFor(buf, need, keep = 0) {
+  if (need <= buf.length) return buf;
+  let size = buf.length * 2;
+  while (size < need) size *= 2;
+  const grown = Buffer.allocUnsafe(size);
+  buf.copy(grown, 0, 0, keep);
+  buf.fill(0);
+  return grown;
+}
+
 class HmacKey {
   constructor(bytes) {
     this.bytes = bytes; // for createHmac
@@ -43,14 +59,7 @@ class HmacKey {
   /** The MAC of `text` (latin1: one byte per character, all below 0x100). */
   mac(text, encoding) {
     if (!fast) return crypto.createHmac('sha256', this.bytes).update(text, 'latin1').digest(encoding);
-    if (BLOCK + text.length > this.inner.length) {
-      let size = this.inner.length * 2;
-      while (size < BLOCK + text.length) size *= 2;
-      const grown = Buffer.allocUnsafe(size);
-      this.inner.copy(grown, 0, 0, BLOCK);
-      this.inner.fill(0);
-      this.inner = grown;
-    }
+    this.inner = roomFor(this.inner, BLOCK + text.length, BLOCK);
     const n = this.inner.write(text, BLOCK, 'latin1');
     oneShot('sha256', this.inner.subarray(0, BLOCK + n), 'buffer').copy(this.outer, BLOCK);
     return oneShot('sha256', this.outer, encoding === undefined ? 'buffer' : encoding);
@@ -72,4 +81,4 @@ if (oneShot !== null) {
   }
 }
 
-module.exports = { HmacKey, oneShotHmac: () => fast };
+module.exports = { HmacKey, oneShotHmac: () => fast, roomFor };

@@ -12,7 +12,7 @@
 const crypto = require('node:crypto');
 const { fail, CODES } = require('./errors');
 const { parseDictionary, fastSignatureInput, fastSignatureText } = require('./sf');
-const { HmacKey } = require('./hmac');
+const { HmacKey, roomFor } = require('./hmac');
 
 const ALGS = {
   'hmac-sha256': {
@@ -76,11 +76,7 @@ const ALGS = {
 let baseScratch = Buffer.allocUnsafe(2048);
 const sigScratch = Buffer.allocUnsafe(128);
 function latin1View(text) {
-  if (text.length > baseScratch.length) {
-    let size = baseScratch.length * 2;
-    while (size < text.length) size *= 2;
-    baseScratch = Buffer.allocUnsafe(size);
-  }
+  baseScratch = roomFor(baseScratch, text.length);
   return baseScratch.subarray(0, baseScratch.write(text, 0, 'latin1'));
 }
 // The bytes of base64 text; null when they would not fit in 127 bytes
