@@ -26,6 +26,7 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const path = require('node:path');
 const { createRequire } = require('node:module');
+const h = require('./lib/harness');
 const F = require('./lib/frameworks');
 const secureHeaders = require('../node');
 
@@ -49,25 +50,10 @@ function close(server) {
   return new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
 }
 
-// One GET with exactly these header lines; resolves { status, json }.
-function get(server, urlPath, headers, agent) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.address().port, path: urlPath, agent: agent || false, setHost: false });
-    for (const [k, v] of headers) req.setHeader(k, v);
-    if (!headers.some(([k]) => k.toLowerCase() === 'host')) req.setHeader('Host', `127.0.0.1:${server.address().port}`);
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(body); } catch (_) { /* a refusal's text */ }
-        resolve({ status: res.statusCode, json, body });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+// One GET with exactly these header lines (and Host, when they have none),
+// through the harness's client; resolves { status, json, body }.
+function get(server, urlPath, headers) {
+  return h.request(server.address().port, { path: urlPath, headers });
 }
 
 const expressFacts = (req) => ({
@@ -145,16 +131,13 @@ for (const name of ['express4', 'express5']) {
     });
 
     test('a refused request leaves nothing for the next one on the same connection', async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        const forged = await get(withPkg, '/here', [['!~Passenger-Client-Address', 'not an address'], ['Host', HOST]], agent);
-        assert.equal(forged.status, 403);
-        // the same connection, now to the app without the middleware
-        const ok = await get(withPkg, '/here', VOUCHED, agent);
-        assert.deepEqual(ok.json, vouched());
-      } finally {
-        agent.destroy();
-      }
+      const [forged, ok] = await h.keepAlive(withPkg.address().port, [
+        { path: '/here', headers: [['!~Passenger-Client-Address', 'not an address'], ['Host', HOST]] },
+        { path: '/here', headers: VOUCHED },
+      ]);
+      assert.equal(forged.status, 403);
+      assert.equal(ok.localPort, forged.localPort, 'one connection');
+      assert.deepEqual(ok.json, vouched());
     });
 
     test('req.ip cannot be assigned, as before (a TypeError in strict code)', async () => {
