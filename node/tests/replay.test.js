@@ -4,6 +4,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { createMemoryReplayCache, SecureHeadersError } = require('..');
+const { seededInts } = require('./helpers');
 
 test('remembers a nonce until its retain-until, per keyid', () => {
   const c = createMemoryReplayCache();
@@ -35,15 +36,14 @@ test('at the bound: the soonest-expiring entry is evicted and nothing at or belo
 test('under load with a small bound, no accepted nonce is ever accepted again', () => {
   const c = createMemoryReplayCache({ maxEntries: 100 });
   const accepted = [];
-  let x = 7;
-  const rnd = () => { x = (x * 1103515245 + 12345) & 0x7fffffff; return x; };
+  const rnd = seededInts(7);
   for (let now = 0; now < 2000; now++) {
     for (let j = 0; j < 3; j++) {
-      const until = now + 5 + (rnd() % 60);
+      const until = now + 5 + rnd(60);
       try { if (c.remember('k', `n${now}-${j}`, until, now)) accepted.push([`n${now}-${j}`, until]); } catch (e) { assert.equal(e.code, 'REPLAY_CACHE_FULL'); }
     }
     // replay an earlier accepted nonce that has not expired yet
-    const old = accepted[rnd() % accepted.length];
+    const old = accepted[rnd(accepted.length)];
     if (old && old[1] >= now) {
       let ok;
       try { ok = c.remember('k', old[0], old[1], now); } catch (e) { ok = false; }
@@ -85,8 +85,7 @@ function modelCache(maxEntries) {
 }
 
 test('the same answers as the rule written plainly, over random calls (shared and fractional retain-untils, replays, expiry)', () => {
-  let x = 12345;
-  const rnd = (n) => { x = (x * 1103515245 + 12345) & 0x7fffffff; return x % n; };
+  const rnd = seededInts(12345);
   for (const maxEntries of [1, 2, 7, 50]) {
     const c = createMemoryReplayCache({ maxEntries });
     const m = modelCache(maxEntries);

@@ -10,21 +10,10 @@ const assert = require('node:assert/strict');
 const { parseDictionary, parseList, parseItem, decodeEnvvarsList, read, SecureHeadersError } = require('..');
 const { work } = require('../lib/sf');
 const { sign } = require('./signer');
-const { fakeReq } = require('./helpers');
+const { fakeReq, prng } = require('./helpers');
 
 const SEED = Number(process.env.PSH_FUZZ_SEED || 20261201);
 const CASES = Number(process.env.PSH_FUZZ_CASES || 100000);
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => { // mulberry32
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = '()";=:,?*-._/+ \t\\@!~%abcdefgzAZ0123456789=';
 const KEY = Buffer.alloc(32, 7);
